@@ -1,0 +1,1 @@
+#include "CRunbookSupport.h"

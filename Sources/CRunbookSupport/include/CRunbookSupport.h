@@ -1,0 +1,3 @@
+#ifndef CRUNBOOK_SUPPORT_H
+#define CRUNBOOK_SUPPORT_H
+#endif
