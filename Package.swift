@@ -10,7 +10,7 @@ import PackageDescription
 //   runbook                           the CLI: parsing and rendering only
 let package = Package(
     name: "runbook",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "runbook", targets: ["runbook"]),
         .library(name: "RunbookKit", targets: ["RunbookKit"]),

@@ -1,0 +1,130 @@
+import Foundation
+
+/// One line of a plan.
+public struct PlanEntry: Sendable {
+    public var instance: String
+    public var stepID: String
+    public var uses: String
+    public var plan: Plan
+    /// `when` was false: the instance will be skipped.
+    public var isSkipped: Bool
+}
+
+/// What a run would do, computed without writing anything.
+public struct RunPlan: Sendable {
+    public var runbook: String
+    public var params: [String: Value]
+    public var entries: [PlanEntry]
+
+    public var blocked: [PlanEntry] { entries.filter { $0.plan.mark == .blocked } }
+
+    /// The undo of every step that will have something to undo, newest first.
+    public var rollback: [PlanEntry] { entries.reversed().filter { !$0.isSkipped && $0.plan.undo != nil } }
+}
+
+/// Computes plans: for `execute --dry-run`, and as the pre-flight check of `execute`.
+/// It resolves params and inputs, runs each plugin's `validate` and read-only `plan`, and
+/// writes nothing: no run row, no file, no call that changes anything.
+public struct Planner: Sendable {
+    public var registry: PluginRegistry
+    public var environment: [String: String]
+    public var workingDirectory: String
+
+    public init(registry: PluginRegistry, environment: [String: String], workingDirectory: String) {
+        self.registry = registry
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+
+    /// Throws `ValidationError` for input values a plugin rejects (with their locations).
+    public func plan(_ runbook: Runbook, params: [String: Value]) async throws(ValidationError) -> RunPlan {
+        var entries: [PlanEntry] = []
+        var diagnostics: [Diagnostic] = []
+        let scope = Scope(params: params, defersUnknownOutputs: true)
+
+        for step in runbook.steps {
+            guard let plugin = registry.plugin(step.uses) else { continue }
+            var instances: [(name: String, item: Value?)] = [(step.id, nil)]
+            if let foreach = step.foreach {
+                do {
+                    let resolved = try scope.resolve(foreach)
+                    if resolved.isDeferred {
+                        instances = [("\(step.id)[*]", .string("(each item of \(foreach.displayText))"))]
+                    } else if case .list(let items) = resolved.value {
+                        instances = zip(InstanceNaming.names(step: step.id, items: items), items).map { ($0, $1) }
+                    } else {
+                        diagnostics.append(Diagnostic("step '\(step.id)': foreach must be a list, not \(resolved.value.kind.rawValue)",
+                                                      at: step.locations.foreach))
+                        continue
+                    }
+                } catch {
+                    diagnostics.append(Diagnostic("step '\(step.id)': foreach: \(error)", at: step.locations.foreach))
+                    continue
+                }
+            }
+
+            for instance in instances {
+                var itemScope = scope
+                itemScope.item = instance.item
+                let context = StepContext(runID: "(dry-run)", instance: instance.name, attempt: 0, environment: environment,
+                                          workingDirectory: workingDirectory, isDryRun: true)
+                var whenNote: String?
+                if let when = step.when {
+                    do {
+                        let resolved = try itemScope.resolve(when)
+                        if resolved.isDeferred {
+                            whenNote = "only if \(when.displayText)"
+                        } else if !resolved.value.isTruthy {
+                            entries.append(PlanEntry(instance: instance.name, stepID: step.id, uses: step.uses,
+                                                     plan: Plan(.unchanged, "skipped: when is false"), isSkipped: true))
+                            continue
+                        }
+                    } catch {
+                        diagnostics.append(Diagnostic("step '\(step.id)': when: \(error)", at: step.locations.when))
+                        continue
+                    }
+                }
+
+                let inputs: Inputs
+                do {
+                    inputs = try Self.resolveInputs(step, plugin: plugin, scope: itemScope)
+                } catch {
+                    diagnostics.append(Diagnostic("step '\(step.id)': \(error)", at: step.locations.with ?? step.locations.step))
+                    continue
+                }
+                let problems = plugin.validate(inputs).filter { !inputs.isDeferred($0.input) }
+                for problem in problems {
+                    diagnostics.append(Diagnostic("step '\(step.id)': \(problem)", at: step.locations.input(problem.input)))
+                }
+                guard problems.isEmpty else { continue }
+
+                var plan: Plan
+                do {
+                    plan = try await plugin.plan(inputs, context: context)
+                } catch {
+                    plan = .blocked(step.uses, because: "\(error)")
+                }
+                if let whenNote { plan.note = [plan.note, whenNote].compactMap { $0 }.joined(separator: "; ") }
+                entries.append(PlanEntry(instance: instance.name, stepID: step.id, uses: step.uses, plan: plan, isSkipped: false))
+            }
+        }
+        guard diagnostics.isEmpty else { throw ValidationError(diagnostics) }
+        return RunPlan(runbook: runbook.name, params: params, entries: entries)
+    }
+
+    /// A step's `with:` resolved against `scope`, plugin defaults filled in; inputs that
+    /// depend on steps not yet run are marked deferred.
+    static func resolveInputs(_ step: StepSpec, plugin: any StepPlugin, scope: Scope) throws(ResolutionError) -> Inputs {
+        var inputs = Inputs([:])
+        for field in type(of: plugin).inputs.fields {
+            guard let raw = step.with[field.name] else {
+                if let value = field.defaultValue { inputs[field.name] = value }
+                continue
+            }
+            let resolved = try scope.resolve(raw)
+            inputs[field.name] = resolved.value
+            if resolved.isDeferred { inputs.deferred.insert(field.name) }
+        }
+        return inputs
+    }
+}

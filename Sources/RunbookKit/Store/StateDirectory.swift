@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `RUNBOOK_HOME`: where the state database and the secret key live.
+public enum StateDirectory {
+    /// `RUNBOOK_HOME`, else `${XDG_STATE_HOME:-$HOME/.local/state}/runbook`.
+    public static func path(environment: [String: String]) -> String {
+        if let home = environment["RUNBOOK_HOME"], !home.isEmpty { return home }
+        if let state = environment["XDG_STATE_HOME"], !state.isEmpty {
+            return (state as NSString).appendingPathComponent("runbook")
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".local/state/runbook")
+    }
+
+    /// Creates the directory (mode 0700: it will hold the secret key) and its parents.
+    static func create(_ path: String) throws(StoreError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .unwritable(path: path, reason: "it is not a directory") }
+            guard access(path, W_OK | X_OK) == 0 else { throw .unwritable(path: path, reason: "permission denied") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .unwritable(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// An exclusive advisory lock on the directory, held while the database is opened and
+    /// migrated. The caller closes the returned descriptor.
+    static func lock(_ directory: String) throws(StoreError) -> Int32 {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unwritable(path: directory, reason: String(cString: strerror(errno))) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                close(fd)
+                throw .unwritable(path: directory, reason: String(cString: strerror(errno)))
+            }
+        }
+        return fd
+    }
+
+    private static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+}
