@@ -62,16 +62,17 @@ public final class Engine: Sendable {
 
     /// Settles in-doubt instances and continues a run that failed or was interrupted.
     public func resume(_ runID: String) async throws(EngineError) -> RunOutcome {
-        let session = try await take(runID, mode: .resume) { state in
+        let taken = try await take(runID, mode: .resume) { state in
             switch state {
             case .succeeded:
-                return "it has nothing left to do"
+                return .nothingToDo("it already succeeded")
             case .rollingBack, .rolledBack, .rollbackFailed:
-                return "it is being undone; finish with `runbook rollback \(runID)`"
+                return .refuse("it is being undone; finish with `runbook rollback \(runID)`")
             default:
-                return nil
+                return .proceed
             }
         }
+        guard case .proceed(let session) = taken else { return taken.outcome }
         return try await drive(session) { () async throws(StoreError) -> RunOutcome in
             try await self.forwardThenRollBackOnFailure(session)
         }
@@ -80,9 +81,10 @@ public final class Engine: Sendable {
     /// Undoes everything the run applied, newest first. Running it again after an
     /// interruption or a failed undo continues where it stopped.
     public func rollback(_ runID: String) async throws(EngineError) -> RunOutcome {
-        let session = try await take(runID, mode: .rollback) { state in
-            state == .rolledBack ? "there is nothing left to undo" : nil
+        let taken = try await take(runID, mode: .rollback) { state in
+            state == .rolledBack ? .nothingToDo("it is already rolled back") : .proceed
         }
+        guard case .proceed(let session) = taken else { return taken.outcome }
         return try await drive(session) { () async throws(StoreError) -> RunOutcome in
             try await self.rollBack(session, cause: nil)
         }
@@ -90,18 +92,45 @@ public final class Engine: Sendable {
 
     // MARK: - Ownership
 
-    /// Loads a run and takes its lease. `refusal` names why a state does not apply.
-    private func take(_ runID: String, mode: RunEvent.Mode, refusal: (RunState) -> String?) async throws(EngineError) -> RunSession {
-        let loaded: RunSnapshot?
-        do { loaded = try store.load(runID, revealSecrets: true) } catch { throw .store(error) }
-        guard let snapshot = loaded else { throw .store(.unknownRun(runID)) }
-        if let reason = refusal(snapshot.run.state) {
-            throw .wrongState(runID: runID, state: snapshot.run.state, hint: reason)
+    /// Whether a command applies to a run in a given state.
+    private enum Admission {
+        case proceed
+        case nothingToDo(String)
+        case refuse(String)
+    }
+
+    private enum Taken {
+        case proceed(RunSession)
+        case done(RunOutcome)
+
+        var outcome: RunOutcome {
+            switch self {
+            case .done(let outcome): return outcome
+            case .proceed(let session): return RunOutcome(runID: session.runID, runbook: session.runbook.name, state: .running)
+            }
         }
+    }
+
+    /// Loads a run and takes its lease, if `admission` lets the command proceed.
+    private func take(_ runID: String, mode: RunEvent.Mode, admission: (RunState) -> Admission) async throws(EngineError) -> Taken {
+        let loaded: RunRecord?
+        do { loaded = try store.run(runID) } catch { throw .store(error) }
+        guard let record = loaded else { throw .store(.unknownRun(runID)) }
+        switch admission(record.state) {
+        case .proceed:
+            break
+        case .nothingToDo(let reason):
+            observer.handle(.notice("run \(runID): nothing to do, \(reason)"))
+            return .done(RunOutcome(runID: runID, runbook: record.runbook, state: record.state))
+        case .refuse(let hint):
+            throw .wrongState(runID: runID, state: record.state, hint: hint)
+        }
+        let reloaded: RunSnapshot?
+        do { reloaded = try store.load(runID, revealSecrets: true) } catch { throw .store(error) }
+        guard let snapshot = reloaded else { throw .store(.unknownRun(runID)) }
         let runbook: Runbook
         do {
-            runbook = try RunbookParser().parse(snapshot.run.source)
-            try RunbookValidator(registry: configuration.registry).validate(runbook)
+            runbook = try RunbookLoader(registry: configuration.registry).load(snapshot.run.source)
         } catch {
             throw .invalid(error)
         }
@@ -117,9 +146,8 @@ public final class Engine: Sendable {
            SHA256Digest.hex(of: data) != snapshot.run.definitionDigest {
             observer.handle(.notice("\(snapshot.run.source.displayPath) has changed since this run started; using the copy stored with the run"))
         }
-        let session = RunSession(runID: runID, runbook: runbook, params: snapshot.run.params,
-                                 onFailure: snapshot.run.onFailure, instances: snapshot.instances)
-        return session
+        return .proceed(RunSession(runID: runID, runbook: runbook, params: snapshot.run.params,
+                                   onFailure: snapshot.run.onFailure, instances: snapshot.instances))
     }
 
     /// Runs `work` with a heartbeat on the lease, and releases the lease at the end.

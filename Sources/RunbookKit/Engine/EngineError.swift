@@ -2,7 +2,7 @@
 /// outcome, not an error).
 public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// The runbook or its params are invalid: nothing was written.
-    case invalid(ValidationError)
+    case invalid(ValidationFailure)
     case store(StoreError)
     /// Pre-flight found steps that cannot proceed: nothing was changed, no run recorded.
     case blocked([PlanEntry])

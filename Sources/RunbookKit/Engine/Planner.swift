@@ -36,8 +36,8 @@ public struct Planner: Sendable {
         self.workingDirectory = workingDirectory
     }
 
-    /// Throws `ValidationError` for input values a plugin rejects (with their locations).
-    public func plan(_ runbook: Runbook, params: [String: Value]) async throws(ValidationError) -> RunPlan {
+    /// Throws `ValidationFailure` for input values a plugin rejects (with their locations).
+    public func plan(_ runbook: Runbook, params: [String: Value]) async throws(ValidationFailure) -> RunPlan {
         var entries: [PlanEntry] = []
         var diagnostics: [Diagnostic] = []
         let scope = Scope(params: params, defersUnknownOutputs: true)
@@ -108,7 +108,7 @@ public struct Planner: Sendable {
                 entries.append(PlanEntry(instance: instance.name, stepID: step.id, uses: step.uses, plan: plan, isSkipped: false))
             }
         }
-        guard diagnostics.isEmpty else { throw ValidationError(diagnostics) }
+        guard diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }
         return RunPlan(runbook: runbook.name, params: params, entries: entries)
     }
 
@@ -116,7 +116,15 @@ public struct Planner: Sendable {
     /// depend on steps not yet run are marked deferred.
     static func resolveInputs(_ step: StepSpec, plugin: any StepPlugin, scope: Scope) throws(ResolutionError) -> Inputs {
         var inputs = Inputs([:])
-        for field in type(of: plugin).inputs.fields {
+        let schema = type(of: plugin).inputs
+        if schema.acceptsAnyInput {
+            for (name, raw) in step.with where schema.field(name) == nil {
+                let resolved = try scope.resolve(raw)
+                inputs[name] = resolved.value
+                if resolved.isDeferred { inputs.deferred.insert(name) }
+            }
+        }
+        for field in schema.fields {
             guard let raw = step.with[field.name] else {
                 if let value = field.defaultValue { inputs[field.name] = value }
                 continue

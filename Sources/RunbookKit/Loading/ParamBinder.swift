@@ -21,7 +21,7 @@ public struct ParamBinder {
         }
     }
 
-    public func bind(assignments: [String], file: ParamsFile? = nil) throws(ValidationError) -> [String: Value] {
+    public func bind(assignments: [String], file: ParamsFile? = nil) throws(ValidationFailure) -> [String: Value] {
         var diagnostics: [Diagnostic] = []
         var given: [String: (value: Value, location: SourceLocation?, origin: String)] = [:]
 
@@ -120,7 +120,7 @@ public struct ParamBinder {
             remaining = next
         }
 
-        guard diagnostics.isEmpty else { throw ValidationError(diagnostics) }
+        guard diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }
         return bound
     }
 
@@ -131,13 +131,13 @@ public struct ParamBinder {
     }
 
     /// `--param` values are YAML, so lists and maps can be given inline.
-    static func parseCommandLineValue(_ text: String, key: String) throws(ValidationError) -> Value {
+    static func parseCommandLineValue(_ text: String, key: String) throws(ValidationFailure) -> Value {
         let yaml = YAMLValues(file: "--param \(key)")
         do {
             guard let node = try yaml.compose(text) else { return .string("") }
             return try yaml.value(of: node)
         } catch {
-            throw ValidationError(error.diagnostics.map { Diagnostic("--param \(key): \($0.message)") })
+            throw ValidationFailure(error.diagnostics.map { Diagnostic("--param \(key): \($0.message)") })
         }
     }
 

@@ -82,7 +82,7 @@ public enum LocatorError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let name, let searched):
-            return "no runbook named '\(name)' (looked for \(name).yaml in \(searched.joined(separator: ", ")); see `runbook list`"
+            return "no runbook named '\(name)' (looked for \(name).yaml in \(searched.joined(separator: ", "))); see `runbook list`"
         case .fileMissing(let path): return "\(path): no such file"
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         }

@@ -13,10 +13,27 @@ public struct RunbookParser {
     static let retryKeys: Set<String> = ["max_attempts", "backoff"]
     static let namePattern = "^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
-    public func parse(_ source: RunbookSource) throws(ValidationError) -> Runbook {
+    /// Parses `source`, failing on any problem.
+    public func parse(_ source: RunbookSource) throws(ValidationFailure) -> Runbook {
+        let (runbook, diagnostics) = parseCollecting(source)
+        guard let runbook, diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }
+        return runbook
+    }
+
+    /// Parses as much as it can: a runbook whenever its structure allows one (so the
+    /// validator can report more problems in the same pass), and every problem found.
+    public func parseCollecting(_ source: RunbookSource) -> (Runbook?, [Diagnostic]) {
+        do {
+            return try parseStructure(source)
+        } catch {
+            return (nil, error.diagnostics)
+        }
+    }
+
+    private func parseStructure(_ source: RunbookSource) throws(ValidationFailure) -> (Runbook?, [Diagnostic]) {
         let yaml = YAMLValues(file: source.displayPath)
         guard let root = try yaml.compose(source.text) else {
-            throw ValidationError("the runbook is empty", at: SourceLocation(file: source.displayPath, line: 1, column: 1))
+            throw ValidationFailure("the runbook is empty", at: SourceLocation(file: source.displayPath, line: 1, column: 1))
         }
         let top = try MappingReader(root, context: "the runbook", values: yaml)
         var diagnostics = top.unknownKeys(Self.topLevelKeys)
@@ -79,9 +96,9 @@ public struct RunbookParser {
             }
         }
 
-        guard diagnostics.isEmpty else { throw ValidationError(diagnostics) }
-        return Runbook(name: name ?? "", description: description, onFailure: onFailure, params: params,
-                       steps: steps, source: source)
+        let runbook = Runbook(name: name ?? "", description: description, onFailure: onFailure, params: params,
+                              steps: steps, source: source)
+        return (runbook, diagnostics)
     }
 
     private func parseParam(_ name: String, _ keyNode: Node, _ node: Node, yaml: YAMLValues,
@@ -94,7 +111,7 @@ public struct RunbookParser {
             return nil
         }
         let count = diagnostics.count
-        diagnostics += reader.unknownKeys(Self.paramKeys)
+        defer { diagnostics += reader.unknownKeys(Self.paramKeys) }
         let location = yaml.location(of: keyNode)
         if !Self.matches(name, "^[A-Za-z_][A-Za-z0-9_]*$") {
             diagnostics.append(Diagnostic("param name '\(name)' may only hold letters, digits and '_'", at: location))
@@ -176,7 +193,7 @@ public struct RunbookParser {
             return nil
         }
         let count = diagnostics.count
-        diagnostics += reader.unknownKeys(Self.stepKeys)
+        defer { diagnostics += reader.unknownKeys(Self.stepKeys) }
         let stepLocation = yaml.location(of: node)
 
         let id = reader.string("id", into: &diagnostics)

@@ -8,7 +8,7 @@ public struct RunbookValidator {
         self.registry = registry
     }
 
-    public func validate(_ runbook: Runbook) throws(ValidationError) {
+    public func validate(_ runbook: Runbook) throws(ValidationFailure) {
         var diagnostics: [Diagnostic] = []
         let params = Dictionary(runbook.params.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
@@ -40,11 +40,17 @@ public struct RunbookValidator {
             let schema = type(of: plugin).inputs
             let context = ReferenceContext(runbook: runbook, registry: registry, params: params, stepIndex: index)
 
-            for name in step.with.keys.sorted() where schema.field(name) == nil {
+            for name in step.with.keys.sorted() where schema.field(name) == nil && !schema.acceptsAnyInput {
                 let known = schema.fields.map(\.name)
                 let near = known.first { MappingReader.isNearMiss(name, $0) }
                 let hint = near.map { "; did you mean '\($0)'?" } ?? "; \(step.uses) takes: \(known.joined(separator: ", "))"
                 diagnostics.append(Diagnostic("step '\(step.id)': unknown input '\(name)'\(hint)", at: step.locations.input(name)))
+            }
+            if schema.acceptsAnyInput {
+                for name in step.with.keys.sorted() where schema.field(name) == nil {
+                    diagnostics += context.check(step.with[name] ?? .null, as: .any, what: "input '\(name)'", step: step,
+                                                 at: step.locations.input(name))
+                }
             }
             for field in schema.fields {
                 guard let value = step.with[field.name] else {
@@ -66,7 +72,7 @@ public struct RunbookValidator {
                 diagnostics += context.check(when, as: .any, what: "when", step: step, at: step.locations.when ?? step.locations.step)
             }
         }
-        guard diagnostics.isEmpty else { throw ValidationError(diagnostics) }
+        guard diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }
     }
 }
 

@@ -31,7 +31,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
 /// A runbook or its params are invalid. Carries every problem found, not just the first,
 /// so an operator fixes them in one pass.
-public struct ValidationError: Error, Sendable, CustomStringConvertible {
+public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
 
     public init(_ diagnostics: [Diagnostic]) {

@@ -10,22 +10,25 @@ struct YAMLValues {
     }
 
     /// Parses one YAML document. Syntax errors carry libyaml's line and column.
-    func compose(_ text: String) throws(ValidationError) -> Node? {
+    func compose(_ text: String) throws(ValidationFailure) -> Node? {
         do {
             var documents: [Node] = []
-            for node in try compose_all(yaml: text) {
+            var sequence = try compose_all(yaml: text)
+            while let node = sequence.next() {
                 documents.append(node)
                 if documents.count > 1 {
-                    throw ValidationError("a runbook is one YAML document; found a second one", at: location(of: node))
+                    throw ValidationFailure("a runbook is one YAML document; found a second one", at: location(of: node))
                 }
             }
+            // The sequence stops at a syntax error and keeps it.
+            if let error = sequence.error { throw error }
             return documents.first
-        } catch let error as ValidationError {
+        } catch let error as ValidationFailure {
             throw error
         } catch let error as YamlError {
-            throw ValidationError([diagnostic(for: error)])
+            throw ValidationFailure([diagnostic(for: error)])
         } catch {
-            throw ValidationError("\(file): cannot read YAML: \(error)")
+            throw ValidationFailure("\(file): cannot read YAML: \(error)")
         }
     }
 
@@ -49,7 +52,7 @@ struct YAMLValues {
     }
 
     /// Converts a node to a value: plain scalars by YAML's core schema, quoted ones as strings.
-    func value(of node: Node) throws(ValidationError) -> Value {
+    func value(of node: Node) throws(ValidationFailure) -> Value {
         switch node {
         case .scalar(let scalar):
             return scalarValue(scalar, node: node)
@@ -61,13 +64,13 @@ struct YAMLValues {
             var entries: [String: Value] = [:]
             for (key, child) in mapping {
                 guard let name = key.scalar?.string else {
-                    throw ValidationError("mapping keys must be plain text", at: location(of: key))
+                    throw ValidationFailure("mapping keys must be plain text", at: location(of: key))
                 }
                 entries[name] = try value(of: child)
             }
             return .map(entries)
         case .alias:
-            throw ValidationError("YAML aliases are not supported in runbooks", at: location(of: node))
+            throw ValidationFailure("YAML aliases are not supported in runbooks", at: location(of: node))
         }
     }
 
@@ -90,16 +93,16 @@ struct MappingReader {
     let context: String
     private(set) var entries: [(key: String, keyNode: Node, value: Node)] = []
 
-    init(_ node: Node, context: String, values: YAMLValues) throws(ValidationError) {
+    init(_ node: Node, context: String, values: YAMLValues) throws(ValidationFailure) {
         self.values = values
         self.node = node
         self.context = context
         guard case .mapping(let mapping) = node else {
-            throw ValidationError("\(context) must be a mapping, not \(Self.kindName(node))", at: values.location(of: node))
+            throw ValidationFailure("\(context) must be a mapping, not \(Self.kindName(node))", at: values.location(of: node))
         }
         for (key, value) in mapping {
             guard let name = key.scalar?.string else {
-                throw ValidationError("keys of \(context) must be plain text", at: values.location(of: key))
+                throw ValidationFailure("keys of \(context) must be plain text", at: values.location(of: key))
             }
             entries.append((name, key, value))
         }

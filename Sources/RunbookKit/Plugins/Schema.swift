@@ -1,8 +1,15 @@
 /// The inputs a plugin accepts.
 public struct Schema: Sendable {
     public var fields: [Field]
+    /// Any input name is accepted (`core.set`); `fields` lists the documented ones.
+    public var acceptsAnyInput: Bool
 
-    public init(_ fields: [Field]) { self.fields = fields }
+    public init(_ fields: [Field], acceptsAnyInput: Bool = false) {
+        self.fields = fields
+        self.acceptsAnyInput = acceptsAnyInput
+    }
+
+    public static let anyInputs = Schema([], acceptsAnyInput: true)
 
     public func field(_ name: String) -> Field? { fields.first { $0.name == name } }
 

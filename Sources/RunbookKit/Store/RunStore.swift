@@ -12,6 +12,8 @@ public protocol RunStore: Sendable {
 
     /// A run with its instances; secrets revealed only if `revealSecrets` (needs the key).
     func load(_ runID: String, revealSecrets: Bool) throws(StoreError) -> RunSnapshot?
+    /// A run without its instances; secrets stay sealed.
+    func run(_ runID: String) throws(StoreError) -> RunRecord?
     func runs() throws(StoreError) -> [RunRecord]
     func latestRun() throws(StoreError) -> RunRecord?
     func journal(_ runID: String) throws(StoreError) -> [JournalEntry]

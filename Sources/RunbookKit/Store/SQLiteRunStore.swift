@@ -129,6 +129,15 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func run(_ runID: String) throws(StoreError) -> RunRecord? {
+        try guarded {
+            try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])
+                    .map { try Self.runRecord($0, opener: .redacting) }
+            }
+        }
+    }
+
     public func runs() throws(StoreError) -> [RunRecord] {
         try guarded {
             try pool.read { db in

@@ -23,11 +23,19 @@ public enum StateDirectory {
             guard access(path, W_OK | X_OK) == 0 else { throw .unwritable(path: path, reason: "permission denied") }
             return
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .unwritable(path: path, reason: Self.reason(error))
+        // Parents first, like `mkdir -p`; the state directory itself is 0700.
+        var prefix = path.hasPrefix("/") ? "" : "."
+        let components = path.split(separator: "/")
+        for (index, component) in components.enumerated() {
+            prefix += "/" + component
+            let mode: mode_t = index == components.count - 1 ? 0o700 : 0o755
+            if mkdir(prefix, mode) != 0, errno != EEXIST {
+                throw .unwritable(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+            throw .unwritable(path: path, reason: "not a directory")
         }
     }
 
@@ -43,13 +51,5 @@ public enum StateDirectory {
             }
         }
         return fd
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return nsError.localizedDescription
     }
 }
