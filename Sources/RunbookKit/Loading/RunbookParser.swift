@@ -210,6 +210,7 @@ public struct RunbookParser {
 
         var with: [String: Value] = [:]
         var inputLocations: [String: SourceLocation] = [:]
+        var inputKeyLocations: [String: SourceLocation] = [:]
         let withNode = reader.node("with")
         if let withNode, !Self.isNull(withNode) {
             do {
@@ -217,6 +218,7 @@ public struct RunbookParser {
                 for entry in inputs.entries {
                     with[entry.key] = try yaml.value(of: entry.value)
                     inputLocations[entry.key] = yaml.location(of: entry.value)
+                    inputKeyLocations[entry.key] = yaml.location(of: entry.keyNode)
                 }
             } catch {
                 diagnostics += error.diagnostics
@@ -275,6 +277,7 @@ public struct RunbookParser {
             uses: reader.node("uses").map(yaml.location) ?? stepLocation,
             with: withNode.map(yaml.location),
             inputs: inputLocations,
+            inputKeys: inputKeyLocations,
             foreach: reader.node("foreach").map(yaml.location),
             when: reader.node("when").map(yaml.location))
         return StepSpec(id: id, uses: uses, description: reader.string("description", into: &diagnostics), with: with,

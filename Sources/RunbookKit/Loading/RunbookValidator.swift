@@ -44,7 +44,8 @@ public struct RunbookValidator {
                 let known = schema.fields.map(\.name)
                 let near = known.first { MappingReader.isNearMiss(name, $0) }
                 let hint = near.map { "; did you mean '\($0)'?" } ?? "; \(step.uses) takes: \(known.joined(separator: ", "))"
-                diagnostics.append(Diagnostic("step '\(step.id)': unknown input '\(name)'\(hint)", at: step.locations.input(name)))
+                diagnostics.append(Diagnostic("step '\(step.id)': unknown input '\(name)'\(hint)",
+                                              at: step.locations.inputKeys[name] ?? step.locations.input(name)))
             }
             if schema.acceptsAnyInput {
                 for name in step.with.keys.sorted() where schema.field(name) == nil {
@@ -100,6 +101,16 @@ private struct ReferenceContext {
                 }
             }
             guard diagnostics.isEmpty else { return diagnostics }
+            if template.soleReference == nil {
+                for reference in template.references {
+                    if let kind = fieldType(of: reference, step: step), kind == .list || kind == .map {
+                        diagnostics.append(Diagnostic(
+                            "step '\(step.id)': \(what): ${\(reference)} is a \(kind.rawValue) and cannot be part of a string; use it as the whole value",
+                            at: location))
+                    }
+                }
+                guard diagnostics.isEmpty else { return diagnostics }
+            }
             if let reference = template.soleReference, let kind = fieldType(of: reference, step: step),
                expected != .any, kind != .any, !compatible(kind, expected) {
                 diagnostics.append(Diagnostic(

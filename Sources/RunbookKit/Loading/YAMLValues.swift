@@ -157,6 +157,10 @@ struct MappingReader {
 }
 
 extension Node.Scalar {
-    /// The resolved YAML tag (`Tag.name` itself is not public).
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
+    /// The resolved YAML tag: plain scalars by YAML's core schema (`1` is an int, `true` a
+    /// bool), quoted ones are strings.
+    var tagName: Tag.Name {
+        let name = Resolver.default.resolveTag(of: Node.scalar(self))
+        return name == .nonSpecific ? .str : name
+    }
 }

@@ -80,7 +80,10 @@ public struct StepLocations: Sendable {
     public var id: SourceLocation
     public var uses: SourceLocation
     public var with: SourceLocation?
+    /// Where each input's value starts.
     public var inputs: [String: SourceLocation]
+    /// Where each input's key is written.
+    public var inputKeys: [String: SourceLocation]
     public var foreach: SourceLocation?
     public var when: SourceLocation?
 
