@@ -23,7 +23,10 @@ extension Duration {
     public var shortText: String {
         let s = seconds
         if s < 1 { return "\(Int((s * 1000).rounded()))ms" }
-        if s < 60 { return String(format: "%.1fs", s) }
+        if s < 60 {
+            let tenths = Int((s * 10).rounded())
+            return "\(tenths / 10).\(tenths % 10)s"
+        }
         return "\(Int(s) / 60)m\(Int(s) % 60)s"
     }
 }

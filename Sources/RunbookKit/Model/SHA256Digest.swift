@@ -15,6 +15,6 @@ enum SHA256Digest {
     }
 
     static func hex(of data: Data) -> String {
-        bytes(of: data).map { String(format: "%02x", $0) }.joined()
+        Hex.string(bytes(of: data))
     }
 }

@@ -42,14 +42,11 @@ extension Value: Codable {
 extension Value {
     /// Compact JSON with sorted keys; secrets redacted.
     public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        ValueJSON.encode(self)
     }
 
     /// Parses JSON produced by `jsonString()` or by the store.
     public static func parseJSON(_ text: String) throws -> Value {
-        try JSONDecoder().decode(Value.self, from: Data(text.utf8))
+        try ValueJSON.decode(text)
     }
 }

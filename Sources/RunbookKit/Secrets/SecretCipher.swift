@@ -95,7 +95,7 @@ struct SecretCipher: Sendable {
     /// without revealing either.
     func fingerprint(of plaintext: String) throws(SecretError) -> String {
         let mac = try Self.hmacSHA256(key: fingerprintKey, data: Array(plaintext.utf8))
-        return mac.prefix(4).map { String(format: "%02x", $0) }.joined()
+        return Hex.string(mac.prefix(4))
     }
 
     static func hmacSHA256(key: [UInt8], data: [UInt8]) throws(SecretError) -> [UInt8] {

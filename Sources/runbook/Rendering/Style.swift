@@ -35,7 +35,7 @@ struct Style {
 /// Timestamps in output: UTC, ISO 8601.
 enum Timestamp {
     static func iso(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        UTCTimestamp.iso8601(date)
     }
 }
 
