@@ -13,7 +13,8 @@ struct RunbookCommand: AsyncParsableCommand {
         subcommands: [
             List.self, Show.self, Validate.self, Plugins.self,
             Execute.self, Resume.self, Rollback.self,
-            Status.self, Runs.self, Log.self,
+            Status.self, Runs.self, Log.self, Output.self,
+            Prune.self, Rekey.self,
         ]
     )
 }

@@ -73,21 +73,23 @@ public struct CoreFile: StepPlugin {
 
     public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {
         let path = try intent.string("path")
-        let written = Data(try inputs.string("content").utf8)
+        // What this run wrote, by digest: the content itself may be a secret purged after delivery.
+        let writtenDigest = try outputs.string("sha256")
         let current = try AtomicFile.read(path)
+        let isOurs = current.map { ContentDigest.sha256Hex($0.data) == writtenDigest } ?? true
         if try intent.bool("existed") {
             guard let encoded = try intent.optionalString("previous_content"), let previous = Data(base64Encoded: encoded) else {
                 throw PluginError("the previous content of \(path) is not available; cannot restore it")
             }
             let mode = try intent.int("previous_mode")
             if let current, current.data == previous, current.mode == mode { return }
-            guard current == nil || current?.data == written else {
+            guard isOurs else {
                 throw PluginError("\(path) was changed after this run wrote it; not restoring over those changes")
             }
             try AtomicFile.write(previous, to: path, mode: mode)
         } else {
-            guard let current else { return }
-            guard current.data == written else {
+            guard current != nil else { return }
+            guard isOurs else {
                 throw PluginError("\(path) was changed after this run created it; not removing it")
             }
             try AtomicFile.remove(path)

@@ -40,7 +40,8 @@ public final class Engine: Sendable {
     }
 
     /// Checks, plans (pre-flight: nothing blocked), creates the run and executes it.
-    public func execute(_ runbook: Runbook, params: [String: Value], onFailure: FailurePolicy) async throws(EngineError) -> RunOutcome {
+    public func execute(_ runbook: Runbook, params: [String: Value], onFailure: FailurePolicy,
+                        keepSecrets: Bool = false) async throws(EngineError) -> RunOutcome {
         let planner = Planner(registry: configuration.registry, environment: configuration.environment,
                               workingDirectory: configuration.workingDirectory)
         let plan: RunPlan
@@ -49,12 +50,14 @@ public final class Engine: Sendable {
 
         let runID = RunID.make()
         do {
-            try store.createRun(NewRun(id: runID, runbook: runbook, params: params, onFailure: onFailure), owner: owner)
+            try store.createRun(NewRun(id: runID, runbook: runbook, params: params, onFailure: onFailure, keepsSecrets: keepSecrets),
+                                owner: owner)
         } catch {
             throw .store(error)
         }
         observer.handle(.runStarted(runID: runID, runbook: runbook.name, mode: .execute))
-        let session = RunSession(runID: runID, runbook: runbook, params: params, onFailure: onFailure, instances: [])
+        let session = RunSession(runID: runID, runbook: runbook, params: params, onFailure: onFailure, keepsSecrets: keepSecrets,
+                                 instances: [])
         return try await drive(session) { () async throws(StoreError) -> RunOutcome in
             try await self.forwardThenRollBackOnFailure(session)
         }
@@ -146,8 +149,8 @@ public final class Engine: Sendable {
            SHA256Digest.hex(of: data) != snapshot.run.definitionDigest {
             observer.handle(.notice("\(snapshot.run.source.displayPath) has changed since this run started; using the copy stored with the run"))
         }
-        return .proceed(RunSession(runID: runID, runbook: runbook, params: snapshot.run.params,
-                                   onFailure: snapshot.run.onFailure, instances: snapshot.instances))
+        return .proceed(RunSession(runID: runID, runbook: runbook, params: snapshot.run.params, onFailure: snapshot.run.onFailure,
+                                   keepsSecrets: snapshot.run.keepsSecrets, instances: snapshot.instances))
     }
 
     /// Runs `work` with a heartbeat on the lease, and releases the lease at the end.
@@ -234,7 +237,8 @@ public final class Engine: Sendable {
             }
             session.finishStep(stepIndex)
         }
-        try store.setState(.succeeded, error: nil, runID: session.runID, owner: owner)
+        // Delivered secrets are no longer needed once the run has succeeded (docs/security.md).
+        try store.setState(.succeeded, error: nil, purge: session.keepsSecrets ? .none : .delivered, runID: session.runID, owner: owner)
         return RunOutcome(runID: session.runID, runbook: runbook.name, state: .succeeded)
     }
 
@@ -510,7 +514,7 @@ public final class Engine: Sendable {
                 return RunOutcome(runID: session.runID, runbook: session.runbook.name, state: .rollbackFailed, error: text)
             }
         }
-        try store.setState(.rolledBack, error: cause, runID: session.runID, owner: owner)
+        try store.setState(.rolledBack, error: cause, purge: .all, runID: session.runID, owner: owner)
         return RunOutcome(runID: session.runID, runbook: session.runbook.name, state: .rolledBack, error: cause)
     }
 

@@ -8,16 +8,19 @@ final class RunSession {
     let runbook: Runbook
     let params: [String: Value]
     let onFailure: FailurePolicy
+    let keepsSecrets: Bool
     private(set) var instances: [InstanceRecord]
     private(set) var redactor: Redactor
     /// What each finished step exposes to later ones, by step id.
     private(set) var results: [String: Scope.StepResult] = [:]
 
-    init(runID: String, runbook: Runbook, params: [String: Value], onFailure: FailurePolicy, instances: [InstanceRecord]) {
+    init(runID: String, runbook: Runbook, params: [String: Value], onFailure: FailurePolicy, keepsSecrets: Bool,
+         instances: [InstanceRecord]) {
         self.runID = runID
         self.runbook = runbook
         self.params = params
         self.onFailure = onFailure
+        self.keepsSecrets = keepsSecrets
         self.instances = instances
         var redactor = Redactor(collecting: Array(params.values))
         for instance in instances {

@@ -11,12 +11,16 @@ struct SecretCipher: Sendable {
 
     private let encryptionKey: [UInt8]
     private let fingerprintKey: [UInt8]
+    /// Names the key without revealing it: which key sealed a stored secret.
+    let keyID: String
 
-    /// Derives separate keys for encryption and fingerprints from the 32-byte master key.
+    /// Fingerprints are HMAC-SHA256 under the store key itself; encryption uses a key
+    /// derived from it, so the two uses never share a key.
     init(masterKey: [UInt8]) throws(SecretError) {
         guard masterKey.count == Self.keyLength else { throw .badKeyLength(masterKey.count) }
         encryptionKey = try Self.hmacSHA256(key: masterKey, data: Array("runbook/aes-256-gcm".utf8))
-        fingerprintKey = try Self.hmacSHA256(key: masterKey, data: Array("runbook/fingerprint".utf8))
+        fingerprintKey = masterKey
+        keyID = Hex.string(try Self.hmacSHA256(key: masterKey, data: Array("runbook/key-id".utf8)).prefix(4))
     }
 
     struct Sealed: Sendable, Hashable {

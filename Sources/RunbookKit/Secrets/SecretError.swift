@@ -8,6 +8,8 @@ public enum SecretError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotCreateKey(path: String, reason: String)
     /// The ciphertext does not open with this key: a wrong key, or altered data.
     case tampered
+    /// The value was sealed under another key than the one in the key file.
+    case wrongKey(path: String, sealedWith: String, found: String)
     case crypto(String)
     /// A secret this operation needs was purged after the run delivered it.
     case purged(field: String)
@@ -27,7 +29,9 @@ public enum SecretError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotCreateKey(let path, let reason):
             return "cannot create secret key \(path): \(reason)"
         case .tampered:
-            return "a stored secret does not decrypt with this key: the key is not the one it was sealed with, or the data was altered"
+            return "a stored secret failed its integrity check: the ciphertext was altered or moved to another row"
+        case .wrongKey(let path, let sealedWith, let found):
+            return "stored secrets were sealed with key \(sealedWith), but \(path) holds key \(found); restore the key file that was in use (or point RUNBOOK_SECRET_KEY_FILE at it)"
         case .crypto(let what):
             return "encryption error: \(what)"
         case .purged(let field):

@@ -35,7 +35,7 @@ public struct SecretKeyFile: Sendable {
         return try readKey()
     }
 
-    private func checkHome() throws(SecretError) {
+    func checkHome() throws(SecretError) {
         guard let home else { return }
         var info = stat()
         guard stat(home, &info) == 0 else { return }
@@ -43,7 +43,40 @@ public struct SecretKeyFile: Sendable {
         if mode & 0o077 != 0 { throw .homeTooOpen(path: home, mode: mode) }
     }
 
+    /// `secret.key.new`: the key a rotation is moving to.
+    var replacementPath: String { path + ".new" }
+
+    /// The replacement key, if a rotation left one.
+    func loadReplacement() throws(SecretError) -> [UInt8]? {
+        guard FileManager.default.fileExists(atPath: replacementPath) else { return nil }
+        return try readKey(at: replacementPath)
+    }
+
+    /// Writes a new random key to `secret.key.new`, durably.
+    func createReplacement() throws(SecretError) -> [UInt8] {
+        try checkHome()
+        removeReplacement()
+        let key = try writeNewKey(to: replacementPath, linkTo: nil)
+        return key
+    }
+
+    /// Renames `secret.key.new` over `secret.key`.
+    func promoteReplacement() throws(SecretError) {
+        guard rename(replacementPath, path) == 0 else {
+            throw .cannotCreateKey(path: path, reason: String(cString: strerror(errno)))
+        }
+        FileSync.directory(containing: path)
+    }
+
+    func removeReplacement() {
+        unlink(replacementPath)
+    }
+
     private func readKey() throws(SecretError) -> [UInt8] {
+        try readKey(at: path)
+    }
+
+    private func readKey(at path: String) throws(SecretError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .keyFileUnreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -61,8 +94,15 @@ public struct SecretKeyFile: Sendable {
     /// Writes a new key to a temp file and links it into place: two processes racing to
     /// create it end up with the same key, and a crash leaves no partial key file.
     private func createKey() throws(SecretError) {
+        _ = try writeNewKey(to: path, linkTo: path)
+    }
+
+    /// Writes 32 random bytes to a temp file, fsyncs, and links it to `target` (which must
+    /// not exist: the first of two racing processes wins) or renames it when `linkTo` is nil.
+    private func writeNewKey(to target: String, linkTo: String?) throws(SecretError) -> [UInt8] {
         var key = [UInt8](repeating: 0, count: SecretCipher.keyLength)
-        guard RAND_bytes(&key, Int32(key.count)) == 1 else { throw .cannotCreateKey(path: path, reason: "no randomness") }
+        guard RAND_bytes(&key, Int32(key.count)) == 1 else { throw .cannotCreateKey(path: target, reason: "no randomness") }
+        let path = target
         let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotCreateKey(path: path, reason: String(cString: strerror(errno))) }
@@ -73,10 +113,15 @@ public struct SecretKeyFile: Sendable {
         guard written == key.count, synced == 0 else {
             throw .cannotCreateKey(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
         }
-        if link(temp, path) != 0, errno != EEXIST {
+        if linkTo != nil {
+            if link(temp, path) != 0, errno != EEXIST {
+                throw .cannotCreateKey(path: path, reason: String(cString: strerror(errno)))
+            }
+        } else if rename(temp, path) != 0 {
             throw .cannotCreateKey(path: path, reason: String(cString: strerror(errno)))
         }
         FileSync.directory(containing: path)
+        return key
     }
 }
 

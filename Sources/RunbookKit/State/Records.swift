@@ -10,6 +10,7 @@ public struct RunRecord: Sendable {
     public var params: [String: Value]
     public var state: RunState
     public var onFailure: FailurePolicy
+    public var keepsSecrets: Bool
     public var createdAt: Date
     public var updatedAt: Date
     /// Why the run stopped, when it did not succeed.

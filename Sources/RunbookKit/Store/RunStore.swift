@@ -28,10 +28,35 @@ public protocol RunStore: Sendable {
     func expand(_ runID: String, instances: [InstanceRecord], owner: LeaseOwner) throws(StoreError)
     /// Moves one instance to a new state: instance row and journal entry, one transaction.
     func record(_ transition: InstanceTransition, instance: String, runID: String, owner: LeaseOwner) throws(StoreError)
-    /// Moves the run to a new state, with a journal entry.
-    func setState(_ state: RunState, error: String?, runID: String, owner: LeaseOwner) throws(StoreError)
+    /// Moves the run to a new state, with a journal entry; in the same transaction, purges
+    /// the secrets `purge` names (their fingerprints stay).
+    func setState(_ state: RunState, error: String?, purge: SecretPurge, runID: String, owner: LeaseOwner) throws(StoreError)
     /// Appends a note to the journal.
     func note(_ message: String, instance: String?, runID: String, owner: LeaseOwner) throws(StoreError)
+
+    /// Deletes settled runs in `states` created before `before`, with everything stored for
+    /// them. Runs owned by a live process are never deleted. Returns the deleted ids.
+    func prune(states: Set<RunState>, before: Date) throws(StoreError) -> [String]
+
+    /// Re-seals every stored secret under a new key and makes it the current key.
+    /// Returns how many secrets were re-sealed.
+    func rotateSecretKey() throws(StoreError) -> Int
+}
+
+extension RunStore {
+    public func setState(_ state: RunState, error: String?, runID: String, owner: LeaseOwner) throws(StoreError) {
+        try setState(state, error: error, purge: .none, runID: runID, owner: owner)
+    }
+}
+
+/// Which of a run's secrets to delete (their fingerprints are kept).
+public enum SecretPurge: Sendable {
+    case none
+    /// Everything the run delivered (params, inputs, outputs); keeps intent secrets,
+    /// which a later rollback needs (an old profile's bytes).
+    case delivered
+    /// Everything: the run is rolled back and needs nothing more.
+    case all
 }
 
 /// A run to create.
@@ -40,12 +65,15 @@ public struct NewRun: Sendable {
     public var runbook: Runbook
     public var params: [String: Value]
     public var onFailure: FailurePolicy
+    /// Keep delivered secrets after success (`execute --keep-secrets`).
+    public var keepsSecrets: Bool
 
-    public init(id: String, runbook: Runbook, params: [String: Value], onFailure: FailurePolicy) {
+    public init(id: String, runbook: Runbook, params: [String: Value], onFailure: FailurePolicy, keepsSecrets: Bool = false) {
         self.id = id
         self.runbook = runbook
         self.params = params
         self.onFailure = onFailure
+        self.keepsSecrets = keepsSecrets
     }
 }
 

@@ -33,6 +33,8 @@ public final class SQLiteRunStore: RunStore {
         configuration.label = "runbook.state"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted and purged content (sealed secrets, pruned runs) is overwritten, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             // Two processes opening a new database at once must not both migrate it.
@@ -98,13 +100,13 @@ public final class SQLiteRunStore: RunStore {
                 try db.execute(sql: """
                     INSERT INTO runs (id, runbook, source_display, source_path, definition, definition_digest, params,
                         state, on_failure, created_at, updated_at, lease_pid, lease_host, lease_start_ticks, lease_token,
-                        lease_heartbeat)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        lease_heartbeat, keep_secrets)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [
                         run.id, run.runbook.name, run.runbook.source.displayPath, run.runbook.source.path,
                         run.runbook.source.text, run.runbook.source.digest, params.json, RunState.running.rawValue,
                         run.onFailure.rawValue, now, now, Int(owner.pid), owner.host,
-                        owner.startTicks.map { Int64(bitPattern: $0) }, owner.token, now,
+                        owner.startTicks.map { Int64(bitPattern: $0) }, owner.token, now, run.keepsSecrets,
                     ])
                 try insertSecrets(params.rows, db: db)
                 try append(db, runID: run.id, instance: nil, kind: .created,
@@ -294,15 +296,128 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func setState(_ state: RunState, error: String?, runID: String, owner: LeaseOwner) throws(StoreError) {
+    public func setState(_ state: RunState, error: String?, purge: SecretPurge, runID: String, owner: LeaseOwner) throws(StoreError) {
         try guarded {
             try pool.write { db in
                 try fence(db, runID: runID, owner: owner)
+                let now = Date().timeIntervalSince1970
                 try db.execute(sql: "UPDATE runs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-                               arguments: [state.rawValue, error, Date().timeIntervalSince1970, runID])
+                               arguments: [state.rawValue, error, now, runID])
                 try append(db, runID: runID, instance: nil, kind: .state,
                            message: error.map { "\(state.rawValue): \($0)" } ?? state.rawValue)
+                let scope: String
+                switch purge {
+                case .none: return
+                case .delivered: scope = "AND field NOT LIKE 'intent.%'"
+                case .all: scope = ""
+                }
+                try db.execute(sql: """
+                    UPDATE secrets SET nonce = NULL, ciphertext = NULL, purged_at = ?
+                    WHERE run_id = ? AND ciphertext IS NOT NULL \(scope)
+                    """, arguments: [now, runID])
+                let count = db.changesCount
+                if count > 0 {
+                    try append(db, runID: runID, instance: nil, kind: .purged,
+                               message: "purged \(count) delivered secret value(s); fingerprints kept")
+                }
             }
+        }
+    }
+
+    public func prune(states: Set<RunState>, before: Date) throws(StoreError) -> [String] {
+        try guarded {
+            try pool.write { db in
+                var deleted: [String] = []
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE created_at < ? ORDER BY created_at",
+                                            arguments: [before.timeIntervalSince1970])
+                for row in rows {
+                    let record = try Self.runRecord(row, opener: .redacting)
+                    guard states.contains(record.effectiveState()), record.lease?.isHeld() != true else { continue }
+                    for table in ["secrets", "journal", "instances"] {
+                        try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [record.id])
+                    }
+                    try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [record.id])
+                    deleted.append(record.id)
+                }
+                return deleted
+            }
+        }
+    }
+
+    public func rotateSecretKey() throws(StoreError) -> Int {
+        try guarded {
+            // Finish or discard an earlier rotation before starting one, and make sure the
+            // current key opens what is stored.
+            _ = try vault.cipher(create: true)
+            let pending = try pool.read { db in
+                try String.fetchAll(db, sql: "SELECT DISTINCT key_id FROM secrets WHERE ciphertext IS NOT NULL")
+            }
+            for keyID in pending { _ = try vault.cipher(keyID: keyID) }
+            vault.abandonRotation()
+
+            let replacement = try vault.beginRotation()
+            let count = try pool.write { db -> Int in
+                var fingerprints: [String: String] = [:]
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT run_id, instance, field, nonce, ciphertext, key_id FROM secrets WHERE ciphertext IS NOT NULL
+                    """)
+                for row in rows {
+                    let runID: String = row["run_id"], instance: String = row["instance"], field: String = row["field"]
+                    let sealed = SecretCipher.Sealed(nonce: row["nonce"], ciphertext: row["ciphertext"])
+                    let plaintext = try vault.open(sealed, keyID: row["key_id"], runID: runID, instance: instance, field: field)
+                    let binding = SecretVault.binding(runID: runID, instance: instance, field: field)
+                    let resealed = try replacement.seal(plaintext, binding: binding)
+                    let fingerprint = try replacement.fingerprint(of: plaintext)
+                    try db.execute(sql: """
+                        UPDATE secrets SET nonce = ?, ciphertext = ?, fingerprint = ?, key_id = ?
+                        WHERE run_id = ? AND instance = ? AND field = ?
+                        """, arguments: [resealed.nonce, resealed.ciphertext, fingerprint, replacement.keyID, runID, instance, field])
+                    fingerprints[SecretRows.key("\(runID)\u{0}\(instance)", field)] = fingerprint
+                }
+                try Self.rewriteFingerprints(db, fingerprints)
+                return rows.count
+            }
+            // The database now needs the new key; a crash before this rename is finished by
+            // the next use of the vault, which finds `secret.key.new` matching the stored key id.
+            try vault.finishRotation(replacement)
+            return count
+        }
+    }
+
+    /// Updates the fingerprints cached in the JSON references after a rotation.
+    private static func rewriteFingerprints(_ db: Database, _ fingerprints: [String: String]) throws {
+        guard !fingerprints.isEmpty else { return }
+        func rewrite(_ value: Value, runID: String, instance: String) -> Value {
+            switch value {
+            case .map(let entries):
+                if let field = entries[SecretCodec.referenceKey]?.stringValue {
+                    var updated = entries
+                    if let fp = fingerprints[SecretRows.key("\(runID)\u{0}\(instance)", field)] { updated["fp"] = .string(fp) }
+                    return .map(updated)
+                }
+                return .map(entries.mapValues { rewrite($0, runID: runID, instance: instance) })
+            case .list(let items):
+                return .list(items.map { rewrite($0, runID: runID, instance: instance) })
+            default:
+                return value
+            }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, params FROM runs WHERE params LIKE '%$secret%'") {
+            let id: String = row["id"]
+            let updated = rewrite(try Value.parseJSON(row["params"]), runID: id, instance: "")
+            try db.execute(sql: "UPDATE runs SET params = ? WHERE id = ?", arguments: [updated.jsonString(), id])
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT run_id, name, inputs, intent, outputs FROM instances
+            WHERE inputs LIKE '%$secret%' OR intent LIKE '%$secret%' OR outputs LIKE '%$secret%'
+            """) {
+            let runID: String = row["run_id"], name: String = row["name"]
+            var columns: [String: String?] = [:]
+            for column in ["inputs", "intent", "outputs"] {
+                columns[column] = try (row[column] as String?).map { rewrite(try Value.parseJSON($0), runID: runID, instance: name).jsonString() }
+            }
+            try db.execute(sql: "UPDATE instances SET inputs = ?, intent = ?, outputs = ? WHERE run_id = ? AND name = ?",
+                           arguments: [columns["inputs"] ?? nil, columns["intent"] ?? nil, columns["outputs"] ?? nil, runID, name])
         }
     }
 
@@ -336,9 +451,10 @@ public final class SQLiteRunStore: RunStore {
     private func insertSecrets(_ rows: [SecretRow], db: Database) throws {
         for row in rows {
             try db.execute(sql: """
-                INSERT OR REPLACE INTO secrets (run_id, instance, field, fingerprint, nonce, ciphertext, purged_at)
-                VALUES (?, ?, ?, ?, ?, ?, NULL)
-                """, arguments: [row.runID, row.instance, row.field, row.fingerprint, row.sealed.nonce, row.sealed.ciphertext])
+                INSERT OR REPLACE INTO secrets (run_id, instance, field, fingerprint, nonce, ciphertext, purged_at, key_id)
+                VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+                """, arguments: [row.runID, row.instance, row.field, row.fingerprint, row.sealed.nonce, row.sealed.ciphertext,
+                                 row.keyID])
         }
     }
 
@@ -359,6 +475,7 @@ public final class SQLiteRunStore: RunStore {
             id: id, runbook: row["runbook"], source: source, definitionDigest: row["definition_digest"],
             params: params.mapValue ?? [:], state: RunState(rawValue: row["state"]) ?? .failed,
             onFailure: FailurePolicy(rawValue: row["on_failure"]) ?? .pause,
+            keepsSecrets: row["keep_secrets"] ?? false,
             createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
             error: row["error"], lease: lease(row))
     }

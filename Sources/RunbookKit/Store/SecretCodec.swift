@@ -9,6 +9,7 @@ struct SecretRow: Sendable {
     var field: String
     var fingerprint: String
     var sealed: SecretCipher.Sealed
+    var keyID: String
 }
 
 /// Turns values into the JSON the store keeps: each secret is sealed into its own row and
@@ -32,9 +33,10 @@ struct SecretCodec {
         case .secret(let secret):
             var fingerprint = secret.fingerprint
             if let plaintext = secret.revealed {
-                let (sealed, fp) = try vault.seal(plaintext, runID: runID, instance: instance, field: path)
-                rows.append(SecretRow(runID: runID, instance: instance, field: path, fingerprint: fp, sealed: sealed))
-                fingerprint = fp
+                let sealing = try vault.seal(plaintext, runID: runID, instance: instance, field: path)
+                rows.append(SecretRow(runID: runID, instance: instance, field: path, fingerprint: sealing.fingerprint,
+                                      sealed: sealing.sealed, keyID: sealing.keyID))
+                fingerprint = sealing.fingerprint
             }
             return .map([Self.referenceKey: .string(path), "fp": fingerprint.map(Value.string) ?? .null])
         case .list(let items):
@@ -53,18 +55,19 @@ struct SecretCodec {
 
 /// The `secrets` rows of one run, by instance and field.
 struct SecretRows {
-    var byKey: [String: (fingerprint: String, sealed: SecretCipher.Sealed?)] = [:]
+    var byKey: [String: (fingerprint: String, sealed: SecretCipher.Sealed?, keyID: String)] = [:]
 
     static func key(_ instance: String, _ field: String) -> String { "\(instance)\u{0}\(field)" }
 
     static func fetch(_ db: Database, runID: String) throws -> SecretRows {
         var rows = SecretRows()
-        for row in try Row.fetchAll(db, sql: "SELECT instance, field, fingerprint, nonce, ciphertext FROM secrets WHERE run_id = ?",
-                                    arguments: [runID]) {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT instance, field, fingerprint, nonce, ciphertext, key_id FROM secrets WHERE run_id = ?
+            """, arguments: [runID]) {
             let nonce: Data? = row["nonce"]
             let ciphertext: Data? = row["ciphertext"]
             let sealed = nonce.flatMap { n in ciphertext.map { SecretCipher.Sealed(nonce: n, ciphertext: $0) } }
-            rows.byKey[key(row["instance"], row["field"])] = (row["fingerprint"], sealed)
+            rows.byKey[key(row["instance"], row["field"])] = (row["fingerprint"], sealed, row["key_id"])
         }
         return rows
     }
@@ -96,11 +99,13 @@ struct SecretOpener {
         case .map(let entries):
             if let field = entries[SecretCodec.referenceKey]?.stringValue {
                 let fingerprint = entries["fp"]?.stringValue
-                guard reveal, let vault, let row = rows.byKey[SecretRows.key(instance, field)] else {
+                guard let row = rows.byKey[SecretRows.key(instance, field)] else {
                     return .secret(.unavailable(fingerprint: fingerprint))
                 }
-                guard let sealed = row.sealed else { return .secret(.unavailable(fingerprint: row.fingerprint)) }
-                let plaintext = try vault.open(sealed, runID: runID, instance: instance, field: field)
+                guard reveal, let vault, let sealed = row.sealed else {
+                    return .secret(.unavailable(fingerprint: row.fingerprint))
+                }
+                let plaintext = try vault.open(sealed, keyID: row.keyID, runID: runID, instance: instance, field: field)
                 return .secret(Secret(plaintext, fingerprint: row.fingerprint))
             }
             return .map(try entries.mapValues { try restore($0, instance: instance) })

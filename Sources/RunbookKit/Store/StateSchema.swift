@@ -75,6 +75,12 @@ enum StateSchema {
                 """)
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
         }
+        migrator.registerMigration("v2-keep-secrets-and-key-ids") { db in
+            // Whether the run keeps its delivered secrets after success (`--keep-secrets`).
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN keep_secrets INTEGER NOT NULL DEFAULT 0")
+            // Which key sealed each secret, so a wrong key is named and a rotation can finish.
+            try db.execute(sql: "ALTER TABLE secrets ADD COLUMN key_id TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }

@@ -28,11 +28,15 @@ struct Execute: AsyncParsableCommand {
     @Option(name: .customLong("on-failure"), help: "When a step fails: pause (default; resume or roll back later) or rollback (undo at once).")
     var onFailure: FailurePolicy?
 
+    @Flag(name: .customLong("keep-secrets"), help: "Keep delivered secrets in the store after success (default: purge them).")
+    var keepSecrets = false
+
     func run() async throws {
         let context = CommandContext(options: global)
         let runbook = try context.loadRunbook(self.runbook)
         let bound = try ParamBinder(runbook: runbook).bind(assignments: params, file: try readParamsFile(context))
 
+        if dryRun, keepSecrets { throw UsageError("--keep-secrets has no effect with --dry-run, which stores nothing") }
         if dryRun {
             let planner = Planner(registry: context.registry, environment: context.environment,
                                   workingDirectory: context.workingDirectory)
@@ -43,7 +47,7 @@ struct Execute: AsyncParsableCommand {
         }
         let policy = onFailure ?? runbook.onFailure ?? .pause
         try await RunDriver(context: context, output: format.output).drive { engine throws(EngineError) in
-            try await engine.execute(runbook, params: bound, onFailure: policy)
+            try await engine.execute(runbook, params: bound, onFailure: policy, keepSecrets: keepSecrets)
         }
     }
 
