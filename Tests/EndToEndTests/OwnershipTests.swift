@@ -8,13 +8,14 @@ struct OwnershipTests {
         name: slow
         params:
           tag: { type: string, default: x }
+          wait: { type: string, default: 3s }
         steps:
           - id: before
             uses: core.file
             with: { path: "out/${params.tag}-before.txt", content: "before\\n" }
           - id: wait
             uses: core.wait
-            with: { duration: 3s }
+            with: { duration: "${params.wait}" }
           - id: after
             uses: core.file
             with: { path: "out/${params.tag}-after.txt", content: "after\\n" }
@@ -36,7 +37,8 @@ struct OwnershipTests {
 
     @Test func aLiveOwnerMakesOthersExitThreeAndADeadOneIsTakenOver() async throws {
         let sandbox = try sandbox()
-        let owner = try sandbox.start(["execute", "slow"])
+        // The owner waits far longer than the test takes; it is killed below.
+        let owner = try sandbox.start(["execute", "slow", "--param", "wait=300s"])
         let runID = try await waitForWaitStep(sandbox, owner)
 
         let second = try await sandbox.run("resume", runID)
