@@ -1,3 +1,6 @@
 #ifndef CRUNBOOK_SUPPORT_H
 #define CRUNBOOK_SUPPORT_H
+
+#include "CRunbookSupervisor.h"
+
 #endif
