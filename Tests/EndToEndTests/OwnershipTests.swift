@@ -36,10 +36,26 @@ struct OwnershipTests {
     }
 
     @Test func aLiveOwnerMakesOthersExitThreeAndADeadOneIsTakenOver() async throws {
-        let sandbox = try sandbox()
-        // The owner waits far longer than the test takes; it is killed below.
-        let owner = try sandbox.start(["execute", "slow", "--param", "wait=300s"])
-        let runID = try await waitForWaitStep(sandbox, owner)
+        let sandbox = try Sandbox()
+        // The middle step blocks until the test creates `release`: the owner is alive for as
+        // long as the test needs, and the resumed run finishes at once.
+        try sandbox.writeRunbook("gate", """
+            name: gate
+            steps:
+              - id: before
+                uses: core.file
+                with: { path: before.txt, content: "before\\n" }
+              - id: gate
+                uses: core.shell
+                with: { run: "while [ ! -f release ]; do sleep 0.05; done", check: "test -f passed", undo: "true" }
+              - id: after
+                uses: core.file
+                with: { path: after.txt, content: "after\\n" }
+            """)
+        let owner = try sandbox.start(["execute", "gate"])
+        try await owner.waitUntil { owner.stdoutSoFar.contains("applied       before") }
+        let runs = try #require(try await sandbox.run("runs", "--output", "json").json() as? [[String: Any]])
+        let runID = try #require(runs.last?["id"] as? String)
 
         let second = try await sandbox.run("resume", runID)
         #expect(second.status == 3, "\(second)")
@@ -57,10 +73,11 @@ struct OwnershipTests {
         let after = try #require(try await sandbox.run("status", runID, "--output", "json").json() as? [String: Any])
         #expect(after["state"] as? String == "interrupted", "a dead owner's run reads as interrupted")
 
+        try sandbox.write("release", "")
         let resumed = try await sandbox.run("resume", runID)
         #expect(resumed.status == 0, "\(resumed)")
         #expect(resumed.stdout.contains("took over run \(runID) from pid \(owner.pid)"), "\(resumed)")
-        #expect(sandbox.read("out/x-after.txt") == "after\n")
+        #expect(sandbox.read("after.txt") == "after\n")
     }
 
     @Test func tenRunsInParallelOnOneDatabaseAllSucceed() async throws {

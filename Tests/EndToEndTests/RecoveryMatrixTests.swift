@@ -22,6 +22,13 @@ struct RecoveryMatrixTests {
           - id: config
             uses: core.file
             with: { path: out/existing.conf, content: "new config\\n", mode: "0640" }
+          - id: append
+            uses: core.shell
+            with:
+              run: "echo ${item} >> out/appended"
+              check: "grep -qx ${item} out/appended 2>/dev/null"
+              undo: "grep -vx ${item} out/appended > out/appended.tmp; if [ -s out/appended.tmp ]; then mv out/appended.tmp out/appended; else rm -f out/appended out/appended.tmp; fi"
+            foreach: [one, two]
           - id: marker
             uses: core.file
             with: { path: out/done, content: "${steps.config.sha256}\\n" }
@@ -29,7 +36,7 @@ struct RecoveryMatrixTests {
 
     static let configDigest = "e4e423ab5da831dc183c8643a757681eb1580da2c2f7429ac34d4817822912be"
 
-    static let instances = ["settings", "files[alpha]", "files[beta]", "config", "marker"]
+    static let instances = ["settings", "files[alpha]", "files[beta]", "config", "append[one]", "append[two]", "marker"]
     static let forwardPoints = ["before-apply", "after-apply", "after-checkpoint"]
     static let rollbackPoints = ["before-rollback", "after-rollback"]
 
@@ -50,6 +57,8 @@ struct RecoveryMatrixTests {
             "beta.txt": FileState(data: Data("hello beta\n".utf8), mode: 0o600),
             "existing.conf": FileState(data: Data("new config\n".utf8), mode: 0o640),
             "untouched": FileState(data: Data("not ours\n".utf8), mode: 0o644),
+            // Appended once per item, whatever the crash: `check` settles an in-doubt append.
+            "appended": FileState(data: Data("one\ntwo\n".utf8), mode: 0o644),
             // SHA-256 of "new config\n": an output of an earlier step, carried through a crash.
             "done": FileState(data: Data("\(configDigest)\n".utf8), mode: 0o644),
         ]

@@ -3,6 +3,6 @@ import RunbookKit
 /// The general-purpose plugins every runbook can use.
 public enum CorePlugins {
     public static var all: [any StepPlugin] {
-        [CoreFile(), CoreSet(), CoreWait()]
+        [CoreFile(), CoreSet(), CoreShell(), CoreWait()]
     }
 }
