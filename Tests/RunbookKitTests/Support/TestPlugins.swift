@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import RunbookKit
 import Synchronization
 
@@ -29,6 +32,7 @@ final class Ledger: Sendable {
         var planned: [String: Inputs] = [:]
         var applied: [String: Inputs] = [:]
         var attempts: [String: [Int]] = [:]
+        var stops: [String: StopSignal] = [:]
     }
 
     private let state = Mutex(State())
@@ -54,6 +58,11 @@ final class Ledger: Sendable {
 
     func hang(_ key: String, _ hang: Hang) {
         state.withLock { $0.hangs[key] = hang }
+    }
+
+    /// While `key` is being applied, `signal` receives SIGTERM, as `kill` would send it.
+    func stop(during key: String, with signal: StopSignal) {
+        state.withLock { $0.stops[key] = signal }
     }
 
     /// Waits until an apply suspends as scripted by `hang`; returns its key.
@@ -89,16 +98,18 @@ final class Ledger: Sendable {
     fileprivate func contains(_ key: String) -> Bool { state.withLock { $0.world.contains(key) } }
 
     fileprivate func apply(_ key: String, inputs: Inputs, attempt: Int) async throws {
-        let (failure, hang) = state.withLock { s -> (String?, Hang?) in
+        let (failure, hang, stop) = state.withLock { s -> (String?, Hang?, StopSignal?) in
             s.calls.append("apply \(key)")
             s.attempts[key, default: []].append(attempt)
             let hang = s.hangs.removeValue(forKey: key)
+            let stop = s.stops.removeValue(forKey: key)
             if let pending = s.failures[key], pending.remaining > 0 {
                 s.failures[key] = (pending.remaining - 1, pending.message)
-                return (pending.message, hang)
+                return (pending.message, hang, stop)
             }
-            return (nil, hang)
+            return (nil, hang, stop)
         }
+        stop?.request(SIGTERM)
         if let failure {
             let secret = inputs["secret"]?.stringValue ?? ""
             throw PluginError(failure.replacingOccurrences(of: "{secret}", with: secret))
@@ -164,7 +175,7 @@ struct EffectPlugin: StepPlugin {
     func plan(_ inputs: Inputs, context: StepContext) async throws -> Plan {
         let key = try inputs.string("key")
         ledger.plan(key, inputs)
-        if inputs.hasDeferred { return Plan(.unchecked, "create \(key)", note: "inputs known at run time") }
+        if inputs.hasDeferred { return Plan(.unchecked, "create \(key)", note: "inputs known at run time", undo: "remove \(key)") }
         return Plan(ledger.contains(key) ? .unchanged : .create, "create \(key)", undo: "remove \(key)")
     }
 
@@ -215,14 +226,14 @@ struct EchoPlugin: StepPlugin {
     func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {}
 }
 
-/// `test.gate`: its plan says it cannot proceed (or fails, quoting its `secret` input).
-/// Apply must never be reached.
+/// `test.gate`: its plan says it cannot proceed, or with `mode: fail` throws an error that
+/// quotes its `secret` input (as an endpoint echoing a request would). Apply must never be reached.
 struct GatePlugin: StepPlugin {
     static let id = "test.gate"
     static let summary = "Blocked in pre-flight"
     static let inputs = Schema([
         .optional("secret", .string, "quoted by the failing plan"),
-        .optional("plan_fails", .bool, "plan throws instead of answering blocked"),
+        .optional("mode", .string, "block (the default) or fail"),
     ])
     static let outputs = OutputSchema([])
 
@@ -230,7 +241,7 @@ struct GatePlugin: StepPlugin {
 
     func plan(_ inputs: Inputs, context: StepContext) async throws -> Plan {
         ledger.log("plan gate")
-        if try inputs.bool("plan_fails", default: false) {
+        if try inputs.optionalString("mode") == "fail" {
             throw PluginError("access denied for credentials \(inputs["secret"]?.stringValue ?? "")")
         }
         return .blocked("open the gate", because: "the gate is locked")
@@ -267,11 +278,11 @@ struct PickyPlugin: StepPlugin {
     func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {}
 }
 
-/// `test.slow`: apply sleeps for `seconds` (cancellable), then succeeds.
+/// `test.slow`: apply sleeps for `for` (a duration; cancellable), then succeeds.
 struct SlowPlugin: StepPlugin {
     static let id = "test.slow"
     static let summary = "Takes its time"
-    static let inputs = Schema([.required("seconds", .int, "how long apply takes")])
+    static let inputs = Schema([.required("for", .duration, "how long apply takes")])
     static let outputs = OutputSchema([])
 
     let ledger: Ledger
@@ -280,7 +291,9 @@ struct SlowPlugin: StepPlugin {
     func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent { Intent([:]) }
     func apply(_ inputs: Inputs, intent: Intent, context: StepContext) async throws -> Outputs {
         ledger.log("apply slow")
-        try await Task.sleep(for: .seconds(try inputs.int("seconds")))
+        let text = try inputs.string("for")
+        guard let duration = Duration(runbookText: text) else { throw PluginError("bad duration \(text)") }
+        try await Task.sleep(for: duration)
         ledger.log("slow finished")
         return Outputs([:])
     }
