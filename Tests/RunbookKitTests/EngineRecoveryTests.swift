@@ -313,6 +313,22 @@ struct EngineRecoveryTests {
         let resumed = try await harness.engine().resume(failed.runID)
         #expect(resumed.state == .succeeded)
         #expect(harness.ledger.world == ["use-first-secret-1111", "use-second-secret-2222"])
-        #expect(try harness.filesContaining("second-secret-2222").isEmpty)
+    }
+
+    /// A plugin may hand back a secret's value as plain text (a command's stdout that echoes a
+    /// token, an API response quoting a request). The engine knows every secret of the run and
+    /// must not store or show it in the clear.
+    @Test func anOutputCarryingASecretValueIsNotStoredInTheClear() async throws {
+        let token = "tok-a1b2c3d4e5f6"
+        let outcome = try await harness.execute(try harness.load("""
+            name: ops
+            params:
+              token: { type: string }
+            steps:
+              - { id: a, uses: test.effect, with: { key: "${params.token}" } }
+            """), params: ["token": .secret(Secret(token))])
+        #expect(outcome.state == .succeeded)
+        #expect(try harness.filesContaining(token).isEmpty)
+        #expect(try harness.snapshot(outcome.runID).instances[0].outputs?["key"]?.displayText.contains(token) == false)
     }
 }

@@ -56,8 +56,8 @@ struct RunbookLoaderTests {
         #expect(attach.retry == RetrySpec(maxAttempts: 3, backoff: .milliseconds(500)))
         #expect(attach.timeout == .seconds(120))
         #expect(attach.locations.id.description == "runbooks/ha-iam.yaml:15:9")
-        #expect(attach.locations.input("value").description == "runbooks/ha-iam.yaml:18:39")
-        #expect(runbook.step("create")?.locations.input("count").description == "runbooks/ha-iam.yaml:14:16")
+        #expect(attach.locations.input("value").description == "runbooks/ha-iam.yaml:18:36")
+        #expect(runbook.step("create")?.locations.input("count").description == "runbooks/ha-iam.yaml:14:14")
     }
 
     /// Plain scalars follow YAML's core schema: `3` is an int, `true` a bool, `~` null; quoted
