@@ -26,12 +26,6 @@ func diagnostics(_ text: String, registry: PluginRegistry = .testPlugins(), file
     }
 }
 
-/// A store in a new `home` inside `directory`, with its key in the default place.
-func openStore(in directory: TemporaryDirectory, home: String = "home") throws -> SQLiteRunStore {
-    let homePath = directory.file(home)
-    return try SQLiteRunStore.open(home: homePath, vault: SecretVault(keyFile: SecretKeyFile.location(home: homePath, environment: [:])))
-}
-
 /// A raw connection to a database file, for what the store must not allow or must survive.
 func rawConnection(_ path: String) throws -> DatabaseQueue {
     try DatabaseQueue(path: path)
