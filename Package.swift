@@ -74,7 +74,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RunbookKitTests",
-            dependencies: ["RunbookKit", "TestSupport"]
+            // GRDB: the tests open state.db with their own raw connection (tamper, inspect pragmas).
+            dependencies: ["RunbookKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "CorePluginsTests",
