@@ -181,17 +181,29 @@ import TestSupport
         #expect(gone)
     }
 
-    /// Twelve one-second commands at once on a two-core machine: if waiting blocked the
-    /// cooperative pool's threads they would run a few at a time (6 s or more).
+    /// Twelve commands that each wait for the others to start, on a two-core machine: if
+    /// waiting for a command blocked a cooperative thread, only a couple would ever start
+    /// and the group would never be released.
     @Test func waitingDoesNotBlockTheCooperativePool() async throws {
-        let began = ContinuousClock.now
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pool-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let count = 12
         try await withThrowingTaskGroup(of: ExitStatus.self) { group in
-            for _ in 0..<12 {
-                group.addTask { try await Subprocess.shell("sleep 1", environment: Self.path).run().status }
+            for i in 0..<count {
+                group.addTask {
+                    // Gives up after 60 s so a blocked pool fails the test instead of hanging it.
+                    let command = "touch \(directory)/started.\(i); n=0; while [ ! -f \(directory)/go ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done; test -f \(directory)/go"
+                    return try await Subprocess.shell(command, environment: Self.path).run().status
+                }
             }
+            let allStarted = await ProcessProbe.wait(upTo: .seconds(60)) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("started.") }.count == count
+            }
+            #expect(allStarted, "all \(count) commands run at once")
+            _ = FileManager.default.createFile(atPath: "\(directory)/go", contents: nil)
             for try await status in group { #expect(status == .exited(0)) }
         }
-        #expect(began.duration(to: .now) < .seconds(4))
     }
 
     @Test func aMissingWorkingDirectoryIsALaunchError() async throws {

@@ -4,58 +4,9 @@ import Testing
 /// One process owns a run at a time; many runs share one database.
 @Suite("Run ownership, parallel runs, signals")
 struct OwnershipTests {
-    static let slow = """
-        name: slow
-        params:
-          tag: { type: string, default: x }
-          wait: { type: string, default: 3s }
-        steps:
-          - id: before
-            uses: core.file
-            with: { path: "out/${params.tag}-before.txt", content: "before\\n" }
-          - id: wait
-            uses: core.wait
-            with: { duration: "${params.wait}" }
-          - id: after
-            uses: core.file
-            with: { path: "out/${params.tag}-after.txt", content: "after\\n" }
-        """
-
-    func sandbox() throws -> Sandbox {
-        let sandbox = try Sandbox()
-        try sandbox.writeRunbook("slow", Self.slow)
-        try FileManager.default.createDirectory(atPath: sandbox.path("out"), withIntermediateDirectories: true)
-        return sandbox
-    }
-
-    /// Waits until the run has reached its waiting step and returns its id.
-    func waitForWaitStep(_ sandbox: Sandbox, _ running: RunningCommand) async throws -> String {
-        try await running.waitUntil { running.stdoutSoFar.contains("applied       before") }
-        let runs = try #require(try await sandbox.run("runs", "--output", "json").json() as? [[String: Any]])
-        return try #require(runs.last?["id"] as? String)
-    }
-
     @Test func aLiveOwnerMakesOthersExitThreeAndADeadOneIsTakenOver() async throws {
         let sandbox = try Sandbox()
-        // The middle step blocks until the test creates `release`: the owner is alive for as
-        // long as the test needs, and the resumed run finishes at once.
-        try sandbox.writeRunbook("gate", """
-            name: gate
-            steps:
-              - id: before
-                uses: core.file
-                with: { path: before.txt, content: "before\\n" }
-              - id: gate
-                uses: core.shell
-                with: { run: "while [ ! -f release ]; do sleep 0.05; done", check: "test -f passed", undo: "true" }
-              - id: after
-                uses: core.file
-                with: { path: after.txt, content: "after\\n" }
-            """)
-        let owner = try sandbox.start(["execute", "gate"])
-        try await owner.waitUntil { owner.stdoutSoFar.contains("applied       before") }
-        let runs = try #require(try await sandbox.run("runs", "--output", "json").json() as? [[String: Any]])
-        let runID = try #require(runs.last?["id"] as? String)
+        let (owner, runID) = try await startGate(sandbox)
 
         let second = try await sandbox.run("resume", runID)
         #expect(second.status == 3, "\(second)")
@@ -110,34 +61,60 @@ struct OwnershipTests {
         for i in 0..<10 { #expect(sandbox.read("out/t\(i).txt") == "t\(i)\n") }
     }
 
+    /// A runbook whose middle step blocks until the test creates `release`: the step is in
+    /// flight for exactly as long as the test needs, whatever the machine's load.
+    static let gate = """
+        name: gate
+        steps:
+          - id: before
+            uses: core.file
+            with: { path: before.txt, content: "before\\n" }
+          - id: gate
+            uses: core.shell
+            with: { run: "touch entered; while [ ! -f release ]; do sleep 0.05; done", check: "test -f passed", undo: "true" }
+          - id: after
+            uses: core.file
+            with: { path: after.txt, content: "after\\n" }
+        """
+
+    /// Starts `execute gate` and waits until its gate step runs; returns the run id.
+    func startGate(_ sandbox: Sandbox) async throws -> (RunningCommand, String) {
+        try sandbox.writeRunbook("gate", Self.gate)
+        let running = try sandbox.start(["execute", "gate"])
+        try await running.waitUntil { sandbox.exists("entered") }
+        let runs = try #require(try await sandbox.run("runs", "--output", "json").json() as? [[String: Any]])
+        return (running, try #require(runs.last?["id"] as? String))
+    }
+
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] as [(Int32, Int32)])
     func aSignalFinishesTheStepInFlightThenStops(signal: Int32, exitCode: Int32) async throws {
-        let sandbox = try sandbox()
-        let running = try sandbox.start(["execute", "slow"])
-        let runID = try await waitForWaitStep(sandbox, running)
+        let sandbox = try Sandbox()
+        let (running, runID) = try await startGate(sandbox)
         running.signal(signal)
+        // The notice says the engine will stop after the step in flight; then let it finish.
+        try await running.waitUntil { running.stderrSoFar.contains("finishing the step in flight") }
+        try sandbox.write("release", "")
         let stopped = try await running.finish()
         #expect(stopped.status == exitCode && !stopped.signaled, "\(stopped)")
         #expect(stopped.stdout.contains("interrupted") && stopped.stdout.contains("runbook resume \(runID)"), "\(stopped)")
-        #expect(stopped.stdout.contains("applied       wait"), "the step in flight finishes: \(stopped)")
+        #expect(stopped.stdout.contains("applied       gate"), "the step in flight finishes: \(stopped)")
 
         let status = try #require(try await sandbox.run("status", runID, "--output", "json").json() as? [String: Any])
         #expect(status["state"] as? String == "interrupted")
         let steps = try #require(status["steps"] as? [[String: Any]])
         #expect(steps.map { $0["state"] as? String } == ["applied", "applied", "pending"])
-        #expect(!sandbox.exists("out/x-after.txt"))
+        #expect(!sandbox.exists("after.txt"))
 
         let resumed = try await sandbox.run("resume", runID)
         #expect(resumed.status == 0, "\(resumed)")
-        #expect(sandbox.read("out/x-after.txt") == "after\n")
+        #expect(sandbox.read("after.txt") == "after\n")
     }
 
     @Test func aSecondInterruptAbandonsTheStepInFlightForResumeToSettle() async throws {
-        let sandbox = try sandbox()
-        let running = try sandbox.start(["execute", "slow"])
-        let runID = try await waitForWaitStep(sandbox, running)
+        let sandbox = try Sandbox()
+        let (running, runID) = try await startGate(sandbox)
         running.signal(SIGINT)
-        try await Task.sleep(for: .milliseconds(200))
+        try await running.waitUntil { running.stderrSoFar.contains("finishing the step in flight") }
         running.signal(SIGINT)
         let stopped = try await running.finish()
         #expect(stopped.status == 130, "\(stopped)")
@@ -147,8 +124,12 @@ struct OwnershipTests {
         let steps = try #require(status["steps"] as? [[String: Any]])
         #expect(steps.map { $0["state"] as? String } == ["applied", "started", "pending"], "\(status)")
 
+        // The abandoned command was killed with its group; resume settles the step through
+        // its check (not there), runs it again, and finishes.
+        try sandbox.write("release", "")
         let resumed = try await sandbox.run("resume", runID)
         #expect(resumed.status == 0, "\(resumed)")
-        #expect(resumed.stdout.contains("settled       wait  not applied; applying again"), "\(resumed)")
+        #expect(resumed.stdout.contains("settled       gate  not applied; applying again"), "\(resumed)")
+        #expect(sandbox.read("after.txt") == "after\n")
     }
 }

@@ -53,8 +53,9 @@ struct EngineExecuteTests {
         #expect(run.lease == nil, "the lease is released when the engine is done")
         let journal = try harness.journal(outcome.runID)
         #expect(journal.first?.kind == .created)
-        #expect(journal.last?.kind == .state)
-        #expect(journal.last?.message == "succeeded")
+        // The last state entry is the success; only the purge of delivered secrets may follow it.
+        #expect(journal.last(where: { $0.kind == .state })?.message == "succeeded")
+        #expect(journal.drop(while: { !($0.kind == .state && $0.message == "succeeded") }).dropFirst().allSatisfy { $0.kind == .purged })
         // Each instance: started, then applied, in order.
         #expect(journal.filter { $0.kind == .started || $0.kind == .applied }.map { "\($0.kind.rawValue) \($0.instance ?? "")" } == [
             "started user", "applied user",
@@ -85,7 +86,7 @@ struct EngineExecuteTests {
             steps:
               - { id: key, uses: test.effect, with: { key: k1 } }
               - { id: profile, uses: test.effect, with: { key: p1, secret: "${steps.key.token}" } }
-            """)
+            """, keepSecrets: true)
         #expect(outcome.state == .succeeded)
         // The plugin returned a plain string; the engine made it secret because the plugin declares it so.
         let sealed = try harness.snapshot(outcome.runID).instances[0].outputs?["token"]

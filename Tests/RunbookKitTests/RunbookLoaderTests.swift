@@ -254,10 +254,11 @@ struct RunbookLoaderTests {
               - id: b
                 uses: test.effect
             """)
+        // Unknown inputs point at their key; a missing one at the `with:` block.
         #expect(problems == [
+            "ops.yaml:6:7: step 'a': unknown input 'kye'; did you mean 'key'?",
             "ops.yaml:6:7: step 'a': missing required input 'key' of test.effect",
-            "ops.yaml:6:12: step 'a': unknown input 'kye'; did you mean 'key'?",
-            "ops.yaml:7:15: step 'a': unknown input 'colour'; test.effect takes: key, value, secret, count, flag, items, labels, wait",
+            "ops.yaml:7:7: step 'a': unknown input 'colour'; test.effect takes: key, value, secret, count, flag, items, labels, wait",
             "ops.yaml:8:5: step 'b': missing required input 'key' of test.effect",
         ])
     }
@@ -302,7 +303,7 @@ struct RunbookLoaderTests {
         #expect(problems == [
             "ops.yaml:9:12: step 'a': input 'key' must be string, but ${params.names} is list",
             "ops.yaml:10:14: step 'a': input 'count' must be int, but ${params.labels} is map",
-            "ops.yaml:11:14: step 'a': input 'items' must be list, not text",
+            "ops.yaml:11:14: step 'a': input 'items': ${params.names} is a list and cannot be part of a string; use it as the whole value",
         ])
     }
 

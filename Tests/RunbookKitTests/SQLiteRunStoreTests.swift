@@ -474,7 +474,7 @@ struct SQLiteRunStoreTests {
             Issue.record("a tampered secret was opened")
         } catch {
             guard case .secret(.tampered) = error else { Issue.record("\(error)"); return }
-            #expect(error.description.contains("does not decrypt with this key"))
+            #expect(error.description.contains("failed its integrity check"))
         }
         // Without revealing, the run still reads; other runs still open.
         #expect(try store.run("run-1")?.state == .running)
@@ -520,7 +520,8 @@ struct SQLiteRunStoreTests {
             _ = try store.load("run-1", revealSecrets: true)
             Issue.record("opened secrets with another key")
         } catch {
-            guard case .secret(.tampered) = error else { Issue.record("\(error)"); return }
+            // The stored key id names the key that sealed the values.
+            guard case .secret(.wrongKey) = error else { Issue.record("\(error)"); return }
         }
     }
 

@@ -99,12 +99,13 @@ struct AtomicFileTests {
 /// Small value types plugins and runbooks rely on.
 @Suite("Durations and fields")
 struct ValueSupportTests {
-    @Test(arguments: [("500ms", 0.5), ("30s", 30.0), ("5m", 300.0), ("1h", 3600.0), ("1.5m", 90.0), ("10", 10.0), (" 2s ", 2.0)])
+    @Test(arguments: [("500ms", 0.5), ("30s", 30.0), ("5m", 300.0), ("1h", 3600.0), ("1d", 86400.0), ("1.5m", 90.0), ("10", 10.0),
+                      (" 2s ", 2.0)])
     func durationsAreRead(_ text: String, _ seconds: Double) throws {
         #expect(try #require(Duration(runbookText: text)).seconds == seconds)
     }
 
-    @Test(arguments: ["", "soon", "-1s", "5 minutes", "1d", "infs"])
+    @Test(arguments: ["", "soon", "-1s", "5 minutes", "1w", "infs"])
     func badDurationsAreRefused(_ text: String) {
         #expect(Duration(runbookText: text) == nil)
     }

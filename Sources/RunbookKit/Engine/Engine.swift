@@ -48,12 +48,17 @@ public final class Engine: Sendable {
         do { plan = try await planner.plan(runbook, params: params) } catch { throw .invalid(error) }
         guard plan.blocked.isEmpty else { throw .blocked(plan.blocked) }
 
-        let runID = RunID.make()
-        do {
-            try store.createRun(NewRun(id: runID, runbook: runbook, params: params, onFailure: onFailure, keepsSecrets: keepSecrets),
-                                owner: owner)
-        } catch {
-            throw .store(error)
+        var runID = RunID.make()
+        for attempt in 1...5 {
+            do {
+                try store.createRun(NewRun(id: runID, runbook: runbook, params: params, onFailure: onFailure,
+                                           keepsSecrets: keepSecrets), owner: owner)
+                break
+            } catch .duplicateRun where attempt < 5 {
+                runID = RunID.make()
+            } catch {
+                throw .store(error)
+            }
         }
         observer.handle(.runStarted(runID: runID, runbook: runbook.name, mode: .execute))
         let session = RunSession(runID: runID, runbook: runbook, params: params, onFailure: onFailure, keepsSecrets: keepSecrets,
@@ -377,7 +382,7 @@ public final class Engine: Sendable {
                 return .failed(message)
             }
             configuration.failpoint.trigger(instance: name, point: .afterApply)
-            outputs = Self.markSecrets(outputs, names: secretOutputs)
+            outputs = Self.markSecrets(outputs, names: secretOutputs, known: session.redactor)
             try store.record(.applied(outputs, note: nil), instance: name, runID: session.runID, owner: owner)
             session.update(index) {
                 $0.state = .applied
@@ -429,7 +434,7 @@ public final class Engine: Sendable {
         }
         switch settlement {
         case .applied(let outputs):
-            let marked = Self.markSecrets(outputs, names: type(of: plugin).outputs.secretNames)
+            let marked = Self.markSecrets(outputs, names: type(of: plugin).outputs.secretNames, known: session.redactor)
             try store.record(.applied(marked, note: "settled: the change was in place"), instance: record.name,
                              runID: session.runID, owner: owner)
             session.update(index) {
@@ -553,11 +558,16 @@ public final class Engine: Sendable {
 
     // MARK: - Helpers
 
-    /// Outputs the plugin declares secret are secret, whatever it returned.
-    static func markSecrets(_ outputs: Outputs, names: Set<String>) -> Outputs {
+    /// Outputs the plugin declares secret are secret, whatever it returned; so is any output
+    /// that carries a secret the run knows.
+    static func markSecrets(_ outputs: Outputs, names: Set<String>, known: Redactor) -> Outputs {
         var result = outputs
-        for name in names {
-            if case .string(let text) = result[name] { result[name] = .secret(Secret(text)) }
+        for (name, value) in outputs.values {
+            if names.contains(name), case .string(let text) = value {
+                result[name] = .secret(Secret(text))
+            } else {
+                result[name] = known.sealingKnownSecrets(value)
+            }
         }
         return result
     }

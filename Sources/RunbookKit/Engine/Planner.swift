@@ -41,15 +41,19 @@ public struct Planner: Sendable {
         var entries: [PlanEntry] = []
         var diagnostics: [Diagnostic] = []
         let scope = Scope(params: params, defersUnknownOutputs: true)
+        // Plans and problems are printed: scrub every secret they might quote.
+        var redactor = Redactor(collecting: Array(params.values))
 
         for step in runbook.steps {
             guard let plugin = registry.plugin(step.uses) else { continue }
             var instances: [(name: String, item: Value?)] = [(step.id, nil)]
+            var itemsDeferred = false
             if let foreach = step.foreach {
                 do {
                     let resolved = try scope.resolve(foreach)
                     if resolved.isDeferred {
                         instances = [("\(step.id)[*]", .string("(each item of \(foreach.displayText))"))]
+                        itemsDeferred = true
                     } else if case .list(let items) = resolved.value {
                         instances = zip(InstanceNaming.names(step: step.id, items: items), items).map { ($0, $1) }
                     } else {
@@ -66,6 +70,7 @@ public struct Planner: Sendable {
             for instance in instances {
                 var itemScope = scope
                 itemScope.item = instance.item
+                itemScope.itemIsDeferred = itemsDeferred
                 let context = StepContext(runID: "(dry-run)", instance: instance.name, attempt: 0, environment: environment,
                                           workingDirectory: workingDirectory, isDryRun: true)
                 var whenNote: String?
@@ -92,9 +97,11 @@ public struct Planner: Sendable {
                     diagnostics.append(Diagnostic("step '\(step.id)': \(error)", at: step.locations.with ?? step.locations.step))
                     continue
                 }
+                redactor.add(inputs)
                 let problems = plugin.validate(inputs).filter { !inputs.isDeferred($0.input) }
                 for problem in problems {
-                    diagnostics.append(Diagnostic("step '\(step.id)': \(problem)", at: step.locations.input(problem.input)))
+                    diagnostics.append(Diagnostic("step '\(step.id)': \(redactor.redact(problem.description))",
+                                                  at: step.locations.input(problem.input)))
                 }
                 guard problems.isEmpty else { continue }
 
@@ -105,6 +112,9 @@ public struct Planner: Sendable {
                     plan = .blocked(step.uses, because: "\(error)")
                 }
                 if let whenNote { plan.note = [plan.note, whenNote].compactMap { $0 }.joined(separator: "; ") }
+                plan.summary = redactor.redact(plan.summary)
+                plan.note = plan.note.map(redactor.redact)
+                plan.undo = plan.undo.map(redactor.redact)
                 entries.append(PlanEntry(instance: instance.name, stepID: step.id, uses: step.uses, plan: plan, isSkipped: false))
             }
         }

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Run ids: `20261129-185134-3f9a`, sortable by creation time, unique enough for one store.
+/// Run ids: `20261129-185134-3f9a0c`, sortable by creation time; 24 random bits keep runs
+/// started in the same second apart (and `createRun` refuses a duplicate, so the engine
+/// draws again).
 enum RunID {
     static func make(now: Date = Date()) -> String {
-        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return UTCTimestamp.compact(now) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
+        UTCTimestamp.compact(now) + "-" + Hex.string((0..<3).map { _ in UInt8.random(in: 0...255) })
     }
 }

@@ -5,6 +5,8 @@ public struct Scope: Sendable {
     public var steps: [String: StepResult]
     /// The current `foreach` item.
     public var item: Value?
+    /// Dry-run: the item is a placeholder for a list only known at run time.
+    public var itemIsDeferred = false
     public var runID: String?
     /// Dry-run: a reference to a step that has not run becomes a placeholder instead of an error.
     public var defersUnknownOutputs: Bool
@@ -78,6 +80,9 @@ public struct Scope: Sendable {
                 text += literal
             case .reference(let reference):
                 let resolved = try lookUp(reference)
+                if case .secret(let secret) = resolved.value, !secret.isAvailable {
+                    throw .secretUnavailable(reference)
+                }
                 guard let piece = resolved.value.interpolationText else {
                     throw .notInterpolable(reference, resolved.value.kind)
                 }
@@ -103,13 +108,14 @@ public struct Scope: Sendable {
             return Resolved(value: .string(runID), isDeferred: false)
         case .item(let path):
             guard var value = item else { throw .noItem }
+            if itemIsDeferred { return Resolved(value: value, isDeferred: true) }
             for key in path {
                 guard case .map(let entries) = value, let next = entries[key] else {
                     throw .unknown(reference)
                 }
                 value = next
             }
-            return Resolved(value: value, isDeferred: false)
+            return Resolved(value: value, isDeferred: itemIsDeferred)
         case .stepOutput(let step, let output):
             switch steps[step] {
             case .single(let outputs):
@@ -138,6 +144,7 @@ public enum ResolutionError: Error, Sendable, Equatable, CustomStringConvertible
     case notYetRun(step: String)
     case missingOutput(step: String, output: String)
     case notInterpolable(Reference, ValueKind)
+    case secretUnavailable(Reference)
 
     public var description: String {
         switch self {
@@ -148,6 +155,8 @@ public enum ResolutionError: Error, Sendable, Equatable, CustomStringConvertible
         case .missingOutput(let step, let output): return "step '\(step)' produced no output '\(output)'"
         case .notInterpolable(let reference, let kind):
             return "${\(reference)} is a \(kind.rawValue) and cannot be part of a string; use it as the whole value"
+        case .secretUnavailable(let reference):
+            return "${\(reference)} is a secret that is no longer available (purged after the run delivered it)"
         }
     }
 }

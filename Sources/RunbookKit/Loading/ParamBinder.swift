@@ -88,13 +88,20 @@ public struct ParamBinder {
         while !remaining.isEmpty {
             var progressed = false
             var next: [ParamSpec] = []
+            let pending = Set(remaining.map(\.name))
             for spec in remaining {
                 let value = spec.defaultValue ?? .null
                 let references = (try? value.references()) ?? []
-                let waiting = references.contains { ref in
-                    if case .param(let name) = ref { return bound[name] == nil && runbook.param(name) != nil }
-                    return false
+                let names = references.compactMap { ref -> String? in
+                    if case .param(let name) = ref { return name }
+                    return nil
                 }
+                // Refers to a param that has a problem of its own (already reported): skip.
+                if names.contains(where: { bound[$0] == nil && !pending.contains($0) && runbook.param($0) != nil }) {
+                    progressed = true
+                    continue
+                }
+                let waiting = names.contains { bound[$0] == nil && pending.contains($0) }
                 if waiting {
                     next.append(spec)
                     continue
@@ -166,11 +173,13 @@ public struct ParamBinder {
             if spec.type == .enum, !spec.allowedValues.contains(text) {
                 return .failure(Problem(message: "'\(text)' is not one of: \(spec.allowedValues.joined(separator: ", "))"))
             }
+            // A value built from a secret (a default such as "Bearer ${params.token}") is secret.
+            let isSecret = spec.isSecret || value.containsSecret
             if let pattern = spec.pattern, text.range(of: pattern, options: .regularExpression) == nil {
-                let shown = spec.isSecret ? "the value" : "'\(text)'"
+                let shown = isSecret ? "the value" : "'\(text)'"
                 return .failure(Problem(message: "\(shown) does not match the pattern \(pattern)"))
             }
-            if spec.isSecret { result = .secret(Secret(text)) }
+            if isSecret { result = .secret(Secret(text)) }
         case .int:
             guard case .int = value else { return .failure(Problem(message: "must be a whole number, not \(describe(value))")) }
         case .bool:

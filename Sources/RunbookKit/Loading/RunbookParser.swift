@@ -110,7 +110,6 @@ public struct RunbookParser {
             diagnostics += error.diagnostics
             return nil
         }
-        let count = diagnostics.count
         defer { diagnostics += reader.unknownKeys(Self.paramKeys) }
         let location = yaml.location(of: keyNode)
         if !Self.matches(name, "^[A-Za-z_][A-Za-z0-9_]*$") {
@@ -140,10 +139,11 @@ public struct RunbookParser {
             diagnostics.append(Diagnostic("param '\(name)' of type enum needs a list of 'values'", at: location))
         }
 
-        let pattern = reader.string("pattern", into: &diagnostics)
-        if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil {
+        var pattern = reader.string("pattern", into: &diagnostics)
+        if let text = pattern, (try? NSRegularExpression(pattern: text)) == nil {
             diagnostics.append(Diagnostic("param '\(name)': 'pattern' is not a valid regular expression",
                                           at: reader.node("pattern").map(yaml.location)))
+            pattern = nil
         }
 
         var required = false
@@ -173,12 +173,14 @@ public struct RunbookParser {
                 let isTemplate = (try? value.references().isEmpty == false) ?? false
                 if !isTemplate, let problem = ParamBinder.problem(with: value, for: spec) {
                     diagnostics.append(Diagnostic("param '\(name)': default \(problem)", at: yaml.location(of: node)))
+                    defaultValue = nil
                 }
             } catch {
                 diagnostics += error.diagnostics
             }
         }
-        guard diagnostics.count == count else { return nil }
+        // A param with problems of its own is still declared, so references to it do not
+        // add false "unknown param" errors; the runbook is rejected for its own problems.
         return ParamSpec(name: name, type: type, defaultValue: defaultValue, isRequired: required, pattern: pattern,
                          description: reader.string("description", into: &diagnostics), allowedValues: allowed,
                          isSecret: secret, location: location)
@@ -192,7 +194,6 @@ public struct RunbookParser {
             diagnostics += error.diagnostics
             return nil
         }
-        let count = diagnostics.count
         defer { diagnostics += reader.unknownKeys(Self.stepKeys) }
         let stepLocation = yaml.location(of: node)
 
@@ -270,7 +271,9 @@ public struct RunbookParser {
             }
         }
 
-        guard diagnostics.count == count, let id, let uses else { return nil }
+        // Keep a step with problems of its own (reported above) so references to it are
+        // checked normally instead of cascading into "unknown step".
+        guard let id, let uses else { return nil }
         let locations = StepLocations(
             step: stepLocation,
             id: reader.node("id").map(yaml.location) ?? stepLocation,

@@ -131,18 +131,25 @@ struct MappingReader {
         }
     }
 
+    /// Whether `a` is a likely typo of `b`: an edit distance (with transpositions) of 1 for
+    /// short words, 2 for longer ones.
     static func isNearMiss(_ a: String, _ b: String) -> Bool {
         let a = Array(a.lowercased()), b = Array(b.lowercased())
-        guard abs(a.count - b.count) <= 2 else { return false }
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        let limit = b.count <= 4 ? 1 : 2
+        guard !a.isEmpty, !b.isEmpty, abs(a.count - b.count) <= limit else { return false }
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
-            previous = current
         }
-        return previous[b.count] <= 2
+        return d[a.count][b.count] <= limit
     }
 
     /// A scalar string at `key`; nil when absent.

@@ -26,6 +26,22 @@ public struct Redactor: Sendable {
         add(.map(fields.values))
     }
 
+    /// Whether `text` contains a known secret.
+    public func mentionsSecret(_ text: String) -> Bool {
+        secrets.contains { text.contains($0.value) }
+    }
+
+    /// Marks as secret every string inside `value` that carries a known secret: a plugin
+    /// may return one in an undeclared output (a command echoing its token).
+    public func sealingKnownSecrets(_ value: Value) -> Value {
+        switch value {
+        case .string(let text) where mentionsSecret(text): return .secret(Secret(text))
+        case .list(let items): return .list(items.map(sealingKnownSecrets))
+        case .map(let entries): return .map(entries.mapValues(sealingKnownSecrets))
+        default: return value
+        }
+    }
+
     public func redact(_ text: String) -> String {
         var result = text
         for secret in secrets where result.contains(secret.value) {

@@ -124,6 +124,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case foreignDatabase(path: String)
     case newerSchema(path: String)
     case unknownRun(String)
+    case duplicateRun(String)
     case leaseHeld(runID: String, owner: LeaseOwner, heartbeat: Date)
     case leaseLost(runID: String)
     case secret(SecretError)
@@ -141,6 +142,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             return "\(path) was written by a newer version of runbook; upgrade runbook to use it"
         case .unknownRun(let id):
             return "no run '\(id)'; see `runbook runs`"
+        case .duplicateRun(let id):
+            return "a run with id \(id) already exists"
         case .leaseHeld(let runID, let owner, _):
             return "run \(runID) is in use by \(owner) (still running); wait for it to finish or stop that process"
         case .leaseLost(let runID):

@@ -40,8 +40,13 @@ public final class SQLiteRunStore: RunStore {
             // Two processes opening a new database at once must not both migrate it.
             let lock = try StateDirectory.lock((path as NSString).deletingLastPathComponent)
             defer { close(lock) }
+            // Look before touching: opening a pool switches the file to WAL, which must
+            // never happen to a database that is not ours.
+            try Self.checkIdentity(path: path)
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.checkIdentity(pool, path: path)
+            // GRDB sets the writer to synchronous=NORMAL when it enables WAL; a checkpoint
+            // must survive a power cut, so the writer is FULL.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try StateSchema.migrator.migrate(pool)
         } catch let error as StoreError {
             throw error
@@ -52,8 +57,14 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    private static func checkIdentity(_ pool: DatabasePool, path: String) throws {
-        try pool.read { db in
+    /// Refuses a file that is not our database, through a read-only connection.
+    private static func checkIdentity(path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size > 0 else { return }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.read { db in
             let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
             if applicationID != StateSchema.applicationID, applicationID != 0 || !tables.isEmpty {
@@ -61,6 +72,7 @@ public final class SQLiteRunStore: RunStore {
             }
             if try StateSchema.migrator.hasBeenSuperseded(db) { throw StoreError.newerSchema(path: path) }
         }
+        try queue.close()
     }
 
     static func storeError(_ error: DatabaseError, path: String) -> StoreError {
@@ -94,6 +106,9 @@ public final class SQLiteRunStore: RunStore {
     public func createRun(_ run: NewRun, owner: LeaseOwner) throws(StoreError) {
         try guarded {
             try pool.write { db in
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.id]) == true {
+                    throw StoreError.duplicateRun(run.id)
+                }
                 let now = Date().timeIntervalSince1970
                 let codec = SecretCodec(vault: vault, runID: run.id, instance: "")
                 let params = try codec.seal(.map(run.params), field: "params")
@@ -233,11 +248,16 @@ public final class SQLiteRunStore: RunStore {
             try pool.write { db in
                 try fence(db, runID: runID, owner: owner)
                 for instance in instances {
+                    // An item may be secret (a foreach over secret values): sealed like any value.
+                    let item = try instance.item.map {
+                        try SecretCodec(vault: vault, runID: runID, instance: instance.name).seal($0, field: "item")
+                    }
+                    try insertSecrets(item?.rows ?? [], db: db)
                     try db.execute(sql: """
                         INSERT INTO instances (run_id, position, name, step_id, step_index, item, state, attempt)
                         VALUES (?, ?, ?, ?, ?, ?, ?, 0)
                         """, arguments: [runID, instance.position, instance.name, instance.stepID, instance.stepIndex,
-                                         instance.item.map { $0.jsonString() }, InstanceState.pending.rawValue])
+                                         item?.json, InstanceState.pending.rawValue])
                 }
                 if let first = instances.first, instances.count > 1 || first.item != nil {
                     try append(db, runID: runID, instance: nil, kind: .expanded,
@@ -264,6 +284,7 @@ public final class SQLiteRunStore: RunStore {
                             started_at = COALESCE(started_at, ?), finished_at = NULL
                         WHERE run_id = ? AND name = ?
                         """, arguments: [state, attempt, sealedInputs.json, sealedIntent.json, now, runID, instance])
+                    try requireChanged(db, runID: runID, instance: instance)
                     try append(db, runID: runID, instance: instance, kind: .started, message: "attempt \(attempt)")
                 case .applied(let outputs, let note):
                     let sealed = try codec.seal(.map(outputs.values), field: "outputs")
@@ -271,6 +292,7 @@ public final class SQLiteRunStore: RunStore {
                     try db.execute(sql: """
                         UPDATE instances SET state = ?, outputs = ?, error = NULL, finished_at = ? WHERE run_id = ? AND name = ?
                         """, arguments: [state, sealed.json, now, runID, instance])
+                    try requireChanged(db, runID: runID, instance: instance)
                     try append(db, runID: runID, instance: instance, kind: note == nil ? .applied : .settled,
                                message: note ?? "applied")
                 case .failed(let message):
@@ -441,6 +463,14 @@ public final class SQLiteRunStore: RunStore {
         try db.execute(sql: """
             UPDATE instances SET state = ?, error = ?, finished_at = COALESCE(?, finished_at) WHERE run_id = ? AND name = ?
             """, arguments: [state, error, now, runID, instance])
+        try requireChanged(db, runID: runID, instance: instance)
+    }
+
+    /// A transition names an instance that exists; otherwise nothing is journaled either.
+    private func requireChanged(_ db: Database, runID: String, instance: String) throws {
+        if db.changesCount == 0 {
+            throw StoreError.database(path: path, message: "run \(runID) has no instance '\(instance)'")
+        }
     }
 
     private func append(_ db: Database, runID: String, instance: String?, kind: JournalKind, message: String) throws {
@@ -484,7 +514,7 @@ public final class SQLiteRunStore: RunStore {
         let name: String = row["name"]
         var record = InstanceRecord(runID: row["run_id"], position: row["position"], stepID: row["step_id"],
                                     stepIndex: row["step_index"], name: name,
-                                    item: try (row["item"] as String?).map { try Value.parseJSON($0) },
+                                    item: try (row["item"] as String?).map { try opener.open($0, instance: name) },
                                     state: InstanceState(rawValue: row["state"]) ?? .pending, attempt: row["attempt"])
         record.inputs = try (row["inputs"] as String?).map { Fields(try opener.open($0, instance: name).mapValue ?? [:]) }
         record.intent = try (row["intent"] as String?).map { Fields(try opener.open($0, instance: name).mapValue ?? [:]) }

@@ -14,7 +14,8 @@ struct SecretRow: Sendable {
 
 /// Turns values into the JSON the store keeps: each secret is sealed into its own row and
 /// replaced in the JSON by a reference, `{"$secret": FIELD, "fp": FINGERPRINT}`. No secret
-/// value is ever part of the JSON.
+/// value is ever part of the JSON. A key of plain data that starts with `$` is written with
+/// one more `$`, so data can never be mistaken for a reference.
 struct SecretCodec {
     let vault: SecretVault
     let runID: String
@@ -45,7 +46,9 @@ struct SecretCodec {
             return .list(result)
         case .map(let entries):
             var result: [String: Value] = [:]
-            for (key, item) in entries { result[key] = try replace(item, path: "\(path).\(key)", rows: &rows) }
+            for (key, item) in entries {
+                result[key.hasPrefix("$") ? "$" + key : key] = try replace(item, path: "\(path).\(key)", rows: &rows)
+            }
             return .map(result)
         default:
             return value
@@ -97,7 +100,7 @@ struct SecretOpener {
     private func restore(_ value: Value, instance: String) throws -> Value {
         switch value {
         case .map(let entries):
-            if let field = entries[SecretCodec.referenceKey]?.stringValue {
+            if entries.count == 2, entries["fp"] != nil, let field = entries[SecretCodec.referenceKey]?.stringValue {
                 let fingerprint = entries["fp"]?.stringValue
                 guard let row = rows.byKey[SecretRows.key(instance, field)] else {
                     return .secret(.unavailable(fingerprint: fingerprint))
@@ -108,7 +111,11 @@ struct SecretOpener {
                 let plaintext = try vault.open(sealed, keyID: row.keyID, runID: runID, instance: instance, field: field)
                 return .secret(Secret(plaintext, fingerprint: row.fingerprint))
             }
-            return .map(try entries.mapValues { try restore($0, instance: instance) })
+            var result: [String: Value] = [:]
+            for (key, item) in entries {
+                result[key.hasPrefix("$$") ? String(key.dropFirst()) : key] = try restore(item, instance: instance)
+            }
+            return .map(result)
         case .list(let items):
             return .list(try items.map { try restore($0, instance: instance) })
         default:

@@ -146,8 +146,9 @@ final class RunningCommand: @unchecked Sendable {
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
-    /// Current stdout, while it runs.
+    /// Current stdout and stderr, while it runs.
     var stdoutSoFar: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    var stderrSoFar: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     /// Waits for exit; kills the process if it outlives `timeout`.
     func finish(timeout: Duration = .seconds(120)) async throws -> CommandResult {

@@ -37,12 +37,14 @@ struct EngineHarness {
         try ParamBinder(runbook: runbook).bind(assignments: assignments)
     }
 
-    func execute(_ runbook: Runbook, params: [String: Value]? = nil, onFailure: FailurePolicy = .pause) async throws -> RunOutcome {
-        try await engine().execute(runbook, params: try params ?? self.params(for: runbook), onFailure: onFailure)
+    func execute(_ runbook: Runbook, params: [String: Value]? = nil, onFailure: FailurePolicy = .pause,
+                 keepSecrets: Bool = false) async throws -> RunOutcome {
+        try await engine().execute(runbook, params: try params ?? self.params(for: runbook), onFailure: onFailure,
+                                   keepSecrets: keepSecrets)
     }
 
-    func execute(_ yaml: String, onFailure: FailurePolicy = .pause) async throws -> RunOutcome {
-        try await execute(try load(yaml), onFailure: onFailure)
+    func execute(_ yaml: String, onFailure: FailurePolicy = .pause, keepSecrets: Bool = false) async throws -> RunOutcome {
+        try await execute(try load(yaml), onFailure: onFailure, keepSecrets: keepSecrets)
     }
 
     func snapshot(_ runID: String, reveal: Bool = false) throws -> RunSnapshot {
