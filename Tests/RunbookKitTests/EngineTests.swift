@@ -201,6 +201,24 @@ struct EngineExecuteTests {
         #expect(try harness.journal(outcome.runID).filter { $0.kind == .skipped }.map(\.message) == ["when is false", "when is false"])
     }
 
+    @Test func comparisonsChooseBetweenStepsLikeTheAttachModeOfHAIAM() async throws {
+        let yaml = """
+            name: ops
+            params:
+              via: { type: enum, values: [user, group], default: user }
+              count: { type: int, default: 2 }
+            steps:
+              - { id: direct, uses: test.effect, when: { equals: ["${params.via}", user] }, with: { key: direct } }
+              - { id: grouped, uses: test.effect, when: { equals: ["${params.via}", group] }, with: { key: grouped } }
+              - { id: notone, uses: test.effect, when: { not_equals: ["${params.count}", "1"] }, with: { key: notone } }
+            """
+        let byUser = try await harness.execute(yaml)
+        #expect(try harness.states(byUser.runID) == ["direct: applied", "grouped: skipped", "notone: applied"])
+        let runbook = try harness.load(yaml)
+        let byGroup = try await harness.execute(runbook, params: try harness.params(for: runbook, ["via=group", "count=1"]))
+        #expect(try harness.states(byGroup.runID) == ["direct: skipped", "grouped: applied", "notone: skipped"])
+    }
+
     @Test func aStopRequestLetsTheCurrentStepFinishAndMarksTheRunInterrupted() async throws {
         harness.ledger.stop(during: "a", with: harness.stop)
         let runbook = try harness.load("""

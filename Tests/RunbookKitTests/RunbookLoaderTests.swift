@@ -52,7 +52,7 @@ struct RunbookLoaderTests {
         #expect(attach.uses == "test.effect")
         #expect(attach.foreach == ["a", "b"])
         #expect(attach.with == ["key": "${item}", "value": "${steps.create.key}"])
-        #expect(attach.when == "${params.mode}")
+        #expect(attach.when == .truthy("${params.mode}"))
         #expect(attach.retry == RetrySpec(maxAttempts: 3, backoff: .milliseconds(500)))
         #expect(attach.timeout == .seconds(120))
         #expect(attach.locations.id.description == "runbooks/ha-iam.yaml:15:9")
@@ -283,6 +283,21 @@ struct RunbookLoaderTests {
             "ops.yaml:9:14: step 'a': input 'items' must be list, not map {not: a list}",
             "ops.yaml:10:15: step 'a': input 'labels' must be map, not list [not, a, map]",
             "ops.yaml:11:13: step 'a': input 'wait' must be duration, not string soon",
+        ])
+    }
+
+    @Test func aMalformedComparisonIsReported() {
+        let problems = diagnostics("""
+            name: ops
+            steps:
+              - { id: a, uses: test.effect, when: { equal: [a, b] }, with: { key: a } }
+              - { id: b, uses: test.effect, when: { equals: [a] }, with: { key: b } }
+              - { id: c, uses: test.effect, when: { equals: ["${params.nope}", b] }, with: { key: c } }
+            """)
+        #expect(problems == [
+            "ops.yaml:3:39: unknown comparison 'equal' in 'when'; use equals or not_equals",
+            "ops.yaml:4:39: 'equals' takes a list of two values: [A, B]",
+            "ops.yaml:5:39: step 'c': when: unknown param 'nope' (the runbook declares none)",
         ])
     }
 

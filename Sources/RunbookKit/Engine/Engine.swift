@@ -295,7 +295,7 @@ public final class Engine: Sendable {
 
         if let when = step.when {
             do {
-                if !(try scope.resolve(when).value.isTruthy) {
+                if try when.evaluate(in: scope) == false {
                     try store.record(.skipped("when is false"), instance: name, runID: session.runID, owner: owner)
                     session.update(index) { $0.state = .skipped }
                     observer.handle(.instanceFinished(name: name, state: .skipped, elapsed: .zero, detail: "when is false"))

@@ -76,10 +76,10 @@ public struct Planner: Sendable {
                 var whenNote: String?
                 if let when = step.when {
                     do {
-                        let resolved = try itemScope.resolve(when)
-                        if resolved.isDeferred {
-                            whenNote = "only if \(when.displayText)"
-                        } else if !resolved.value.isTruthy {
+                        let decision = try when.evaluate(in: itemScope)
+                        if decision == nil {
+                            whenNote = "only if \(when.description)"
+                        } else if decision == false {
                             entries.append(PlanEntry(instance: instance.name, stepID: step.id, uses: step.uses,
                                                      plan: Plan(.unchanged, "skipped: when is false"), isSkipped: true))
                             continue

@@ -233,9 +233,16 @@ public struct RunbookParser {
                 diagnostics.append(Diagnostic("'foreach' must be a list or a reference to one", at: yaml.location(of: node)))
             }
         }
-        var when: Value?
+        var when: Condition?
         if let node = reader.node("when") {
-            do { when = try yaml.value(of: node) } catch { diagnostics += error.diagnostics }
+            do {
+                switch Condition.parse(try yaml.value(of: node)) {
+                case .success(let condition): when = condition
+                case .failure(let error): diagnostics.append(Diagnostic(error.message, at: yaml.location(of: node)))
+                }
+            } catch {
+                diagnostics += error.diagnostics
+            }
         }
 
         var retry = RetrySpec.none

@@ -69,8 +69,8 @@ public struct RunbookValidator {
                 let location = step.locations.foreach ?? step.locations.step
                 diagnostics += context.check(foreach, as: .list, what: "foreach", step: step, at: location, itemAllowed: false)
             }
-            if let when = step.when {
-                diagnostics += context.check(when, as: .any, what: "when", step: step, at: step.locations.when ?? step.locations.step)
+            for operand in step.when?.operands ?? [] {
+                diagnostics += context.check(operand, as: .any, what: "when", step: step, at: step.locations.when ?? step.locations.step)
             }
         }
         guard diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }

@@ -68,7 +68,7 @@ public struct StepSpec: Sendable {
     /// Plugin inputs, unresolved: strings may hold `${...}` references at any depth.
     public var with: [String: Value]
     public var foreach: Value?
-    public var when: Value?
+    public var when: Condition?
     public var retry: RetrySpec
     public var timeout: Duration?
     public var locations: StepLocations

@@ -29,7 +29,7 @@ struct Show: AsyncParsableCommand {
         for step in runbook.steps {
             var line = "  \(step.id): \(step.uses)"
             if let foreach = step.foreach { line += " for each of \(foreach.displayText)" }
-            if let when = step.when { line += " when \(when.displayText)" }
+            if let when = step.when { line += " when \(when.description)" }
             Terminal.out(line)
             if let description = step.description { Terminal.out("      \(description)") }
         }
