@@ -19,7 +19,9 @@ import Foundation
 /// The server runs in a Python process started as `python3 -c` around moto's own server
 /// entry point (`moto.server.main`, what the `moto_server` script runs), plus a watchdog
 /// thread that exits when this process goes away — so a crashed or killed test run
-/// never leaves a server behind. `stop()` (or deinit) terminates it and waits for it.
+/// never leaves a server behind. `stop()` (or deinit) terminates it and waits for it
+/// (briefly blocking the calling thread). The launcher also clears the signal mask it
+/// inherits: a process spawned from a Swift concurrency thread starts with SIGTERM blocked.
 /// Set `MOTO_PYTHON` to use another interpreter than `python3` from `PATH`.
 ///
 /// moto is looser than IAM in places (it accepts invalid names, deletes users that still
@@ -155,7 +157,8 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     private static let launcher = """
-        import os, sys, threading, time
+        import os, signal, sys, threading, time
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
         parent = os.getppid()
         def watch():
             while True:

@@ -12,7 +12,8 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs a command to completion with a given environment, capturing its output, with a
-/// timeout after which it is terminated (SIGTERM, then SIGKILL two seconds later).
+/// timeout after which it is terminated (SIGTERM, then SIGKILL two seconds later: a child
+/// spawned from a Swift concurrency thread may inherit a signal mask that blocks SIGTERM).
 ///
 /// The blocking work happens on a dedicated thread, so awaiting it never ties up Swift's
 /// cooperative thread pool.
