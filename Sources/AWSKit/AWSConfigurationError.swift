@@ -9,8 +9,13 @@ public enum AWSConfigurationError: Error, Sendable, Equatable, CustomStringConve
     case unreadableFile(path: String, reason: String)
     /// The profile gets credentials in a way AWSKit does not implement (roles, SSO, processes).
     case unsupportedCredentialSource(profile: String, file: String, setting: String)
-    /// A setting has a value that cannot be used.
+    /// A setting has a value that cannot be used. Make it with `invalid(_:value:reason:)`,
+    /// which scrubs the value (an endpoint URL can carry a password).
     case invalidSetting(name: String, value: String, reason: String)
+
+    static func invalid(_ name: String, value: String, reason: String) -> AWSConfigurationError {
+        .invalidSetting(name: name, value: Redactor().redact(value), reason: reason)
+    }
 
     public var description: String {
         switch self {
@@ -27,7 +32,7 @@ public enum AWSConfigurationError: Error, Sendable, Equatable, CustomStringConve
             return "profile \"\(profile)\" in \(file) gets its credentials through \(setting), which runbook "
                 + "does not support; export AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) instead"
         case let .invalidSetting(name, value, reason):
-            return "invalid \(name) \"\(Redactor().redact(value))\": \(reason)"
+            return "invalid \(name) \"\(value)\": \(reason)"
         }
     }
 }

@@ -117,7 +117,7 @@ public struct AWSConfigurationResolver: Sendable {
         }
         guard let setting else { return RetryPolicy() }
         guard let attempts = Int(setting.value.trimmingCharacters(in: .whitespaces)), attempts >= 1 else {
-            throw .invalidSetting(name: setting.name, value: setting.value, reason: "must be a whole number of at least 1")
+            throw .invalid(setting.name, value: setting.value, reason: "must be a whole number of at least 1")
         }
         return RetryPolicy(maxAttempts: attempts)
     }
@@ -137,7 +137,7 @@ public struct AWSConfigurationResolver: Sendable {
         if let bundle {
             let path = Self.expandTilde(bundle.path, home: homeDirectory)
             guard FileManager.default.isReadableFile(atPath: path) else {
-                throw .invalidSetting(name: bundle.name, value: path, reason: "no readable CA certificate file there")
+                throw .invalid(bundle.name, value: path, reason: "no readable CA certificate file there")
             }
             configuration.caBundlePath = path
         }
@@ -179,7 +179,7 @@ public struct AWSConfigurationResolver: Sendable {
                 || byte == UInt8(ascii: "-")
         }
         guard !region.isEmpty, region.count <= 32, allowed else {
-            throw .invalidSetting(name: setting, value: value, reason: "a region is lower-case letters, digits and dashes, e.g. us-east-1")
+            throw .invalid(setting, value: value, reason: "a region is lower-case letters, digits and dashes, e.g. us-east-1")
         }
         return region
     }
@@ -189,7 +189,7 @@ public struct AWSConfigurationResolver: Sendable {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else {
-            throw .invalidSetting(name: setting, value: value, reason: "an endpoint is an http:// or https:// URL with a host")
+            throw .invalid(setting, value: value, reason: "an endpoint is an http:// or https:// URL with a host")
         }
         return url
     }
