@@ -62,10 +62,10 @@ public struct AWSConfiguration: Sendable {
         var copy = self
         copy.iamEndpoint = ServiceEndpoint(service: .iam, url: url,
                                            signingRegion: AWSService.iam.signingRegion(forConfiguredRegion: region),
-                                           source: .defaultValue)
+                                           source: .explicit)
         copy.stsEndpoint = ServiceEndpoint(service: .sts, url: url,
                                            signingRegion: AWSService.sts.signingRegion(forConfiguredRegion: region),
-                                           source: .defaultValue)
+                                           source: .explicit)
         return copy
     }
 

@@ -86,12 +86,15 @@ public enum SettingSource: Sendable, Equatable, Codable, CustomStringConvertible
     case environment(variable: String)
     case profile(name: String, file: String)
     case defaultValue
+    /// Set by the caller in code (`AWSConfiguration.withEndpointURL(_:)`).
+    case explicit
 
     public var description: String {
         switch self {
         case let .environment(variable): "environment variable \(variable)"
         case let .profile(name, file): "config file \(file) [profile \(name)]"
         case .defaultValue: "default"
+        case .explicit: "explicit"
         }
     }
 }
