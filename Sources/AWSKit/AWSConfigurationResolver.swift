@@ -80,11 +80,8 @@ public struct AWSConfigurationResolver: Sendable {
     /// `endpoint_url`, else the public endpoint; `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`
     /// (or the profile's `ignore_configured_endpoint_urls`) skips the configured ones.
     public func resolveEndpoint(for service: AWSService, region: String) throws(AWSConfigurationError) -> ServiceEndpoint {
-        var ignoreSetting = value(of: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        if ignoreSetting == nil {
-            ignoreSetting = try configSetting("ignore_configured_endpoint_urls")
-        }
-        let ignoreConfigured = ignoreSetting.map(Self.isTrue) ?? false
+        let ignoreConfigured = try setting(environment: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                                           profileKey: "ignore_configured_endpoint_urls").map { Self.isTrue($0.value) } ?? false
         if !ignoreConfigured {
             for variable in [service.endpointEnvironmentVariable, "AWS_ENDPOINT_URL"] {
                 if let value = value(of: variable) {
@@ -107,15 +104,9 @@ public struct AWSConfigurationResolver: Sendable {
 
     /// `AWS_MAX_ATTEMPTS`, else the profile's `max_attempts`, else 3.
     public func resolveRetryPolicy() throws(AWSConfigurationError) -> RetryPolicy {
-        let setting: (name: String, value: String)?
-        if let value = value(of: "AWS_MAX_ATTEMPTS") {
-            setting = ("AWS_MAX_ATTEMPTS", value)
-        } else if let value = try configSetting("max_attempts") {
-            setting = ("max_attempts in \(configFile.path)", value)
-        } else {
-            setting = nil
+        guard let setting = try setting(environment: "AWS_MAX_ATTEMPTS", profileKey: "max_attempts") else {
+            return RetryPolicy()
         }
-        guard let setting else { return RetryPolicy() }
         guard let attempts = Int(setting.value.trimmingCharacters(in: .whitespaces)), attempts >= 1 else {
             throw .invalid(setting.name, value: setting.value, reason: "must be a whole number of at least 1")
         }
@@ -126,16 +117,8 @@ public struct AWSConfigurationResolver: Sendable {
     /// (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, either case).
     public func resolveHTTPConfiguration() throws(AWSConfigurationError) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(proxy: ProxyConfiguration(environment: environment))
-        let bundle: (name: String, path: String)?
-        if let value = value(of: "AWS_CA_BUNDLE") {
-            bundle = ("AWS_CA_BUNDLE", value)
-        } else if let value = try configSetting("ca_bundle") {
-            bundle = ("ca_bundle in \(configFile.path)", value)
-        } else {
-            bundle = nil
-        }
-        if let bundle {
-            let path = Self.expandTilde(bundle.path, home: homeDirectory)
+        if let bundle = try setting(environment: "AWS_CA_BUNDLE", profileKey: "ca_bundle") {
+            let path = Self.expandTilde(bundle.value, home: homeDirectory)
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw .invalid(bundle.name, value: path, reason: "no readable CA certificate file there")
             }
@@ -150,6 +133,14 @@ public struct AWSConfigurationResolver: Sendable {
     func value(of variable: String) -> String? {
         guard let value = environment[variable], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// An environment variable, else a key of the profile in the config file, with the name
+    /// to report it by if its value is unusable.
+    func setting(environment variable: String, profileKey key: String) throws(AWSConfigurationError) -> (name: String, value: String)? {
+        if let value = value(of: variable) { return (variable, value) }
+        if let value = try configSetting(key) { return ("\(key) in \(configFile.path)", value) }
+        return nil
     }
 
     /// A setting of the selected profile in the config file.
