@@ -39,12 +39,6 @@ public struct AWSError: Error, Sendable, Equatable {
         self.transportError = transportError
     }
 
-    /// The same error with its attempt count set; the retry loop knows it only at the end.
-    func with(attempts: Int) -> AWSError {
-        AWSError(kind: kind, code: code, message: message, httpStatus: httpStatus, requestID: requestID,
-                 attempts: attempts, operation: operation, transportError: transportError)
-    }
-
     public func hasCode(_ code: String) -> Bool {
         self.code == code
     }

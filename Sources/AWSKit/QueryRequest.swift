@@ -54,10 +54,6 @@ public struct QueryRequest: Sendable {
         add(name, value)
     }
 
-    public func value(of name: String) -> String? {
-        parameters.first { $0.name == name }?.value
-    }
-
     /// `Action=...&Version=...&name=value...`, encoded as `application/x-www-form-urlencoded`.
     public var formEncodedBody: Data {
         var pairs = ["Action=\(Self.formEncode(action))", "Version=\(Self.formEncode(version))"]
