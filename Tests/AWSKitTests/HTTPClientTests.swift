@@ -207,7 +207,7 @@ final class SelfSignedTLSServer: @unchecked Sendable {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            try ProcessRunner.launch(process)
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline, process.isRunning {
                 if Self.isListening(port) {
@@ -215,17 +215,15 @@ final class SelfSignedTLSServer: @unchecked Sendable {
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            kill(process.processIdentifier, SIGKILL)
+            process.terminate()
             process.waitUntilExit()
         }
         throw SetupError("openssl s_server did not start")
     }
 
-    /// SIGKILL: a child spawned from a Swift concurrency thread inherits its blocked signal
-    /// mask, SIGTERM included, so only SIGKILL is sure to end it (and at once).
     func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.terminate()
         process.waitUntilExit()
     }
 

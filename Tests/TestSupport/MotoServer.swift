@@ -20,8 +20,7 @@ import Foundation
 /// entry point (`moto.server.main`, what the `moto_server` script runs), plus a watchdog
 /// thread that exits when this process goes away — so a crashed or killed test run
 /// never leaves a server behind. `stop()` (or deinit) terminates it and waits for it
-/// (briefly blocking the calling thread). The launcher also clears the signal mask it
-/// inherits: a process spawned from a Swift concurrency thread starts with SIGTERM blocked.
+/// (briefly blocking the calling thread).
 /// Set `MOTO_PYTHON` to use another interpreter than `python3` from `PATH`.
 ///
 /// moto is looser than IAM in places (it accepts invalid names, deletes users that still
@@ -157,8 +156,7 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     private static let launcher = """
-        import os, signal, sys, threading, time
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        import os, sys, threading, time
         parent = os.getppid()
         def watch():
             while True:
@@ -187,7 +185,7 @@ public final class MotoServer: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessRunner.launch(process)
         try? log.close()
         return process
     }

@@ -12,8 +12,7 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs a command to completion with a given environment, capturing its output, with a
-/// timeout after which it is terminated (SIGTERM, then SIGKILL two seconds later: a child
-/// spawned from a Swift concurrency thread may inherit a signal mask that blocks SIGTERM).
+/// timeout after which it is terminated (SIGTERM, then SIGKILL two seconds later).
 ///
 /// The blocking work happens on a dedicated thread, so awaiting it never ties up Swift's
 /// cooperative thread pool.
@@ -65,7 +64,7 @@ public enum ProcessRunner {
         process.standardOutput = output
         process.standardError = error
         process.standardInput = standardInput
-        try process.run()
+        try launch(process)
 
         // Drain both pipes concurrently, or a chatty child blocks on a full pipe.
         let collected = Collected()
@@ -103,6 +102,19 @@ public enum ProcessRunner {
                              standardOutput: String(decoding: collected.output, as: UTF8.self),
                              standardError: String(decoding: collected.error, as: UTF8.self),
                              timedOut: collected.timedOut)
+    }
+
+    /// Starts a process with no signal blocked. A child inherits the signal mask of the
+    /// thread that spawns it, and threads of Swift's concurrency runtime block SIGTERM and
+    /// others: a child started from one would ignore `terminate()`. The calling thread's
+    /// mask is restored afterwards.
+    public static func launch(_ process: Process) throws {
+        var unblocked = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+        try process.run()
     }
 
     /// An absolute path for a command name, searched in `PATH`.
