@@ -65,7 +65,9 @@ struct HTTPClientTests {
             return
         }
         #expect(error.isRetryable)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // The server never answers: returning at all is the timeout working (the bound only
+        // tells a hang apart, it is not a speed check).
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func cancellingTheTaskAbortsTheTransfer() async throws {
@@ -79,8 +81,8 @@ struct HTTPClientTests {
         task.cancel()
         let result = await task.result
         #expect(throws: CancellationError.self) { try result.get() }
-        // curl calls the progress callback at least once a second on an idle transfer.
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // Well inside the 60 s request timeout: the cancellation ended it, not the timeout.
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func anAlreadyCancelledTaskSendsNothing() async throws {

@@ -4,6 +4,7 @@ import Foundation
 /// SHA-256 through OpenSSL's EVP interface.
 enum SHA256Digest {
     static func bytes(of data: Data) -> [UInt8] {
+        CryptoLibrary.ensure()
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = data.withUnsafeBytes { raw in

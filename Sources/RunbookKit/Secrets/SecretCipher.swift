@@ -17,6 +17,7 @@ struct SecretCipher: Sendable {
     /// Fingerprints are HMAC-SHA256 under the store key itself; encryption uses a key
     /// derived from it, so the two uses never share a key.
     init(masterKey: [UInt8]) throws(SecretError) {
+        CryptoLibrary.ensure()
         guard masterKey.count == Self.keyLength else { throw .badKeyLength(masterKey.count) }
         encryptionKey = try Self.hmacSHA256(key: masterKey, data: Array("runbook/aes-256-gcm".utf8))
         fingerprintKey = masterKey

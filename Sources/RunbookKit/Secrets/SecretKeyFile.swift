@@ -100,6 +100,7 @@ public struct SecretKeyFile: Sendable {
     /// Writes 32 random bytes to a temp file, fsyncs, and links it to `target` (which must
     /// not exist: the first of two racing processes wins) or renames it when `linkTo` is nil.
     private func writeNewKey(to target: String, linkTo: String?) throws(SecretError) -> [UInt8] {
+        CryptoLibrary.ensure()
         var key = [UInt8](repeating: 0, count: SecretCipher.keyLength)
         guard RAND_bytes(&key, Int32(key.count)) == 1 else { throw .cannotCreateKey(path: target, reason: "no randomness") }
         let path = target
