@@ -91,7 +91,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TestSupport"]
+            dependencies: ["TestSupport", "AWSKit"],
+            exclude: ["Support/iam_fault_proxy.py"]
         ),
     ]
 )

@@ -198,7 +198,7 @@ struct EngineExecuteTests {
         #expect(try harness.states(outcome.runID) == ["never: skipped", "maybe: skipped", "after: applied"])
         #expect(harness.ledger.world == ["after"])
         #expect(harness.ledger.appliedInputs("after")?["value"] == .null)
-        #expect(try harness.journal(outcome.runID).filter { $0.kind == .skipped }.map(\.message) == ["when is false", "when is false"])
+        #expect(try harness.journal(outcome.runID).filter { $0.kind == .skipped }.map(\.message) == ["false is false", "${params.enabled} is false"])
     }
 
     @Test func comparisonsChooseBetweenStepsLikeTheAttachModeOfHAIAM() async throws {

@@ -43,7 +43,7 @@ public final class Engine: Sendable {
     public func execute(_ runbook: Runbook, params: [String: Value], onFailure: FailurePolicy,
                         keepSecrets: Bool = false) async throws(EngineError) -> RunOutcome {
         let planner = Planner(registry: configuration.registry, environment: configuration.environment,
-                              workingDirectory: configuration.workingDirectory)
+                              workingDirectory: configuration.workingDirectory, isPreflight: true)
         let plan: RunPlan
         do { plan = try await planner.plan(runbook, params: params) } catch { throw .invalid(error) }
         guard plan.blocked.isEmpty else { throw .blocked(plan.blocked) }
@@ -296,9 +296,10 @@ public final class Engine: Sendable {
         if let when = step.when {
             do {
                 if try when.evaluate(in: scope) == false {
-                    try store.record(.skipped("when is false"), instance: name, runID: session.runID, owner: owner)
+                    let reason = "\(when) is false"
+                    try store.record(.skipped(reason), instance: name, runID: session.runID, owner: owner)
                     session.update(index) { $0.state = .skipped }
-                    observer.handle(.instanceFinished(name: name, state: .skipped, elapsed: .zero, detail: "when is false"))
+                    observer.handle(.instanceFinished(name: name, state: .skipped, elapsed: .zero, detail: reason))
                     return .skipped
                 }
             } catch {

@@ -29,11 +29,14 @@ public struct Planner: Sendable {
     public var registry: PluginRegistry
     public var environment: [String: String]
     public var workingDirectory: String
+    /// The pre-flight of a real run, rather than `--dry-run`.
+    public var isPreflight: Bool
 
-    public init(registry: PluginRegistry, environment: [String: String], workingDirectory: String) {
+    public init(registry: PluginRegistry, environment: [String: String], workingDirectory: String, isPreflight: Bool = false) {
         self.registry = registry
         self.environment = environment
         self.workingDirectory = workingDirectory
+        self.isPreflight = isPreflight
     }
 
     /// Throws `ValidationFailure` for input values a plugin rejects (with their locations).
@@ -46,6 +49,12 @@ public struct Planner: Sendable {
 
         for step in runbook.steps {
             guard let plugin = registry.plugin(step.uses) else { continue }
+            // A step skipped whatever its item is planned as one line, not one per item.
+            if let when = step.when, !Self.refersToItem(when), (try? when.evaluate(in: scope)) == false {
+                entries.append(PlanEntry(instance: step.foreach == nil ? step.id : "\(step.id)[*]", stepID: step.id, uses: step.uses,
+                                         plan: Plan(.unchanged, "skipped: \(when) is false"), isSkipped: true))
+                continue
+            }
             var instances: [(name: String, item: Value?)] = [(step.id, nil)]
             var itemsDeferred = false
             if let foreach = step.foreach {
@@ -72,7 +81,7 @@ public struct Planner: Sendable {
                 itemScope.item = instance.item
                 itemScope.itemIsDeferred = itemsDeferred
                 let context = StepContext(runID: "(dry-run)", instance: instance.name, attempt: 0, environment: environment,
-                                          workingDirectory: workingDirectory, isDryRun: true)
+                                          workingDirectory: workingDirectory, isDryRun: true, isPreflight: isPreflight)
                 var whenNote: String?
                 if let when = step.when {
                     do {
@@ -81,7 +90,7 @@ public struct Planner: Sendable {
                             whenNote = "only if \(when.description)"
                         } else if decision == false {
                             entries.append(PlanEntry(instance: instance.name, stepID: step.id, uses: step.uses,
-                                                     plan: Plan(.unchanged, "skipped: when is false"), isSkipped: true))
+                                                     plan: Plan(.unchanged, "skipped: \(when) is false"), isSkipped: true))
                             continue
                         }
                     } catch {
@@ -120,6 +129,12 @@ public struct Planner: Sendable {
         }
         guard diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }
         return RunPlan(runbook: runbook.name, params: params, entries: entries)
+    }
+
+    static func refersToItem(_ condition: Condition) -> Bool {
+        condition.operands.contains { operand in
+            ((try? operand.references()) ?? []).contains { if case .item = $0 { return true } else { return false } }
+        }
     }
 
     /// A step's `with:` resolved against `scope`, plugin defaults filled in; inputs that

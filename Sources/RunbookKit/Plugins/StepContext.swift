@@ -13,17 +13,22 @@ public struct StepContext: Sendable {
     public var workingDirectory: String
     /// Dry-run and pre-flight: plan must not change anything.
     public var isDryRun: Bool
+    /// Pre-flight of a real run (not `--dry-run`): a plan that cannot check live state
+    /// (no credentials) should block rather than say "not checked".
+    public var isPreflight: Bool
     /// A note for the run's journal (`retrying after NoSuchEntity`). Secrets are redacted by the engine.
     public var note: @Sendable (String) -> Void
 
     public init(runID: String, instance: String, attempt: Int, environment: [String: String],
-                workingDirectory: String, isDryRun: Bool = false, note: @escaping @Sendable (String) -> Void = { _ in }) {
+                workingDirectory: String, isDryRun: Bool = false, isPreflight: Bool = false,
+                note: @escaping @Sendable (String) -> Void = { _ in }) {
         self.runID = runID
         self.instance = instance
         self.attempt = attempt
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.isDryRun = isDryRun
+        self.isPreflight = isPreflight
         self.note = note
     }
 

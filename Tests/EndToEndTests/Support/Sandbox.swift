@@ -55,6 +55,12 @@ final class Sandbox: @unchecked Sendable {
 
     func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path(relative)) }
 
+    /// How many runs the store holds (0 when there is no store at all).
+    func runCount() async throws -> Int {
+        let runs = try await run("runs", "--output", "json")
+        return ((try? runs.json()) as? [Any])?.count ?? 0
+    }
+
     /// Runs `runbook ARGS...` to completion.
     func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(120)) async throws -> CommandResult {
         let process = try start(arguments, environment: extra)
