@@ -112,9 +112,10 @@ public struct ConfigureProfile: StepPlugin {
         let config: AtomicFile.Contents?
         let missingDirectories: [String]
         do {
+            // Directories first: a parent that is a file explains a failed read best.
+            missingDirectories = try ProfileDirectories.missing(above: [paths.credentials, paths.config])
             credentials = try ProfileFile.read(paths.credentials)
             config = try ProfileFile.read(paths.config)
-            missingDirectories = try ProfileDirectories.missing(above: [paths.credentials, paths.config])
             try Self.checkWritable([paths.credentials, paths.config], missing: missingDirectories)
         } catch {
             return .blocked(writing, because: "\(error)")
@@ -168,9 +169,11 @@ public struct ConfigureProfile: StepPlugin {
     public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent {
         let paths = ProfilePaths(context)
         let profile = try ProfileSettings.string(inputs, "profile")
+        // Directories first: a parent that is a file explains a failed read best. (Computed on
+        // the configured paths: a symbolic link that exists has an existing parent either way.)
+        let missing = try ProfileDirectories.missing(above: [paths.credentials, paths.config])
         let credentials = try ProfileFile.observe(ProfileFile.credentialsRole, kind: .credentials, path: paths.credentials)
         let config = try ProfileFile.observe(ProfileFile.configRole, kind: .config, path: paths.config)
-        let missing = try ProfileDirectories.missing(above: [credentials.path, config.path])
         var fields: [String: Value] = ["profile": .string(profile), "missing_directories": .list(missing.map { .string($0) })]
         fields.merge(credentials.intentFields) { _, new in new }
         fields.merge(config.intentFields) { _, new in new }
