@@ -141,6 +141,23 @@ struct ConfigureProfileTests {
         #expect(try sandbox.snapshot() == before)
     }
 
+    @Test func aLinkedCredentialsFileIsEditedWhereItLivesAndStaysALink() async throws {
+        let sandbox = try ProfileSandbox()
+        let target = sandbox.root + "/dotfiles-credentials"
+        try sandbox.write("[default]\naws_access_key_id = AKIADEFAULT000000000\n", to: target, mode: 0o600)
+        try FileManager.default.createSymbolicLink(atPath: sandbox.credentials, withDestinationPath: target)
+        let before = try sandbox.snapshot()
+
+        let (intent, outputs) = try await run(Self.inputs(), in: sandbox)
+        #expect(outputs["credentials_file"] == .string(target))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: sandbox.credentials) == target)
+        #expect(try sandbox.text(target)?.contains("[automate-ha]") == true)
+
+        try await plugin.rollback(Self.inputs(), intent: intent, outputs: outputs, context: sandbox.context)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: sandbox.credentials) == target)
+        #expect(try sandbox.snapshot() == before)
+    }
+
     @Test func rollbackRefusesToOverwriteAFileChangedAfterApply() async throws {
         let sandbox = try ProfileSandbox()
         try sandbox.write("[default]\naws_access_key_id = AKIADEFAULT000000000\n", to: sandbox.credentials, mode: 0o600)
@@ -328,6 +345,10 @@ struct ConfigureProfileTests {
         let blocked = try await plugin.plan(Self.inputs(), context: context)
         #expect(blocked.mark == .blocked)
         #expect(blocked.note == "cannot write \(parentIsAFile.root)/file/config: \(parentIsAFile.root)/file is not a directory")
+
+        context.environment["AWS_CONFIG_FILE"] = context.environment["AWS_SHARED_CREDENTIALS_FILE"]
+        #expect(try await plugin.plan(Self.inputs(), context: context).mark == .blocked)
+        await #expect(throws: PluginError.self) { try await plugin.observe(Self.inputs(), context: context) }
     }
 
     // MARK: - validate
@@ -408,8 +429,7 @@ struct ProfileSandbox {
     /// otherwise both files at the sandbox root, or the config in `configDirectory` under it.
     init(defaultPaths: Bool = false, configDirectory: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "configure-profile")
-        // The path the plugin reports: symbolic links in the temporary directory resolved.
-        root = directory.url.resolvingSymlinksInPath().path
+        root = directory.path
         home = root + "/home"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false)
         var environment = ["HOME": home]

@@ -112,6 +112,7 @@ public struct ConfigureProfile: StepPlugin {
         let config: AtomicFile.Contents?
         let missingDirectories: [String]
         do {
+            try paths.checkDistinct()
             // Directories first: a parent that is a file explains a failed read best.
             missingDirectories = try ProfileDirectories.missing(above: [paths.credentials, paths.config])
             credentials = try ProfileFile.read(paths.credentials)
@@ -123,13 +124,14 @@ public struct ConfigureProfile: StepPlugin {
 
         let files = [(paths.credentials, AWSCLIConfigFile.Kind.credentials, credentials),
                      (paths.config, AWSCLIConfigFile.Kind.config, config)]
-        let exists = files.contains { _, kind, contents in
+        let hasProfile = files.map { _, kind, contents in
             contents.map { AWSCLIConfigFile($0.data, kind: kind).containsProfile(profile) } ?? false
         }
-        var undo = files.map { path, kind, contents -> String in
-            guard let contents else { return "remove \(path)" }
-            return AWSCLIConfigFile(contents.data, kind: kind).containsProfile(profile)
-                ? "restore \(path)" : "remove profile \(profile) from \(path)"
+        let exists = hasProfile.contains(true)
+        var undo = zip(files, hasProfile).map { file, hasProfile -> String in
+            let (path, _, contents) = file
+            if contents == nil { return "remove \(path)" }
+            return hasProfile ? "restore \(path)" : "remove profile \(profile) from \(path)"
         }
         var notes: [String] = []
         if !missingDirectories.isEmpty {
@@ -168,6 +170,7 @@ public struct ConfigureProfile: StepPlugin {
 
     public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent {
         let paths = ProfilePaths(context)
+        try paths.checkDistinct()
         let profile = try ProfileSettings.string(inputs, "profile")
         // Directories first: a parent that is a file explains a failed read best. (Computed on
         // the configured paths: a symbolic link that exists has an existing parent either way.)
@@ -319,6 +322,15 @@ struct ProfilePaths {
         }
         credentials = path("AWS_SHARED_CREDENTIALS_FILE", default: "~/.aws/credentials")
         config = path("AWS_CONFIG_FILE", default: "~/.aws/config")
+    }
+
+    /// One file for both would be written twice, the second edit refusing the first's bytes
+    /// as someone else's change; say what is wrong instead.
+    func checkDistinct() throws(PluginError) {
+        guard credentials != config else {
+            throw PluginError("AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE are the same file (\(credentials)); "
+                              + "the AWS CLI reads profiles differently from each, so they must be two files")
+        }
     }
 }
 

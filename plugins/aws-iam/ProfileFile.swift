@@ -82,27 +82,24 @@ struct ProfileFile: Sendable {
         self.previous = previous
     }
 
-    /// The previous bytes ("" for a file that did not exist), or an error saying they are gone.
-    func previousBytes() throws(PluginError) -> Data {
+    /// What the file was: nil if it did not exist; an error if its bytes are gone.
+    func recorded() throws(PluginError) -> AtomicFile.Contents? {
         switch previous {
-        case .absent: return Data()
-        case .present(let data, _): return data
+        case .absent: return nil
+        case .present(let data, let mode): return AtomicFile.Contents(data: data, mode: mode)
         case .unavailable:
             throw PluginError("the previous content of \(path) is no longer available in the run's store; cannot compare or restore it")
         }
     }
 
+    /// The previous bytes, "" for a file that did not exist: what apply edits.
+    func previousBytes() throws(PluginError) -> Data { try recorded()?.data ?? Data() }
+
     // MARK: - Comparing
 
     /// Whether `current` is exactly what the file was before (bytes and mode, or still absent).
     func isUntouched(_ current: AtomicFile.Contents?) throws(PluginError) -> Bool {
-        switch previous {
-        case .absent: return current == nil
-        case .present(let data, let mode): return current == AtomicFile.Contents(data: data, mode: mode)
-        case .unavailable:
-            _ = try previousBytes()  // throws: without the old bytes there is nothing to compare
-            return false
-        }
+        current == (try recorded())
     }
 
     /// Whether `current` is exactly what this step writes.
@@ -120,8 +117,7 @@ struct ProfileFile: Sendable {
         let current = try Self.read(path)
         if Self.isWritten(current, expected: expected) { return false }
         // Same bytes as before, or ours with another mode: safe to (re)write.
-        let previousData: Data? = try previous == .absent ? nil : previousBytes()
-        guard current?.data == previousData || current?.data == expected else {
+        guard current?.data == (try recorded())?.data || current?.data == expected else {
             throw PluginError("\(path) was changed by something else after this run read it and before it wrote "
                               + "profile \(profile); not overwriting those changes (roll the run back and run it again)")
         }
@@ -134,20 +130,18 @@ struct ProfileFile: Sendable {
     /// operator when it must not: the file was changed by something else after the run.
     func restore(writtenDigest: String, profile: String) throws(PluginError) -> String? {
         let current = try Self.read(path)
-        if try isUntouched(current) { return nil }
+        let before = try recorded()
+        if current == before { return nil }
         if let current, ContentDigest.sha256Hex(current.data) == writtenDigest {
-            switch previous {
-            case .absent:
+            if let before {
+                try Self.atomically { () throws(AtomicFileError) in try AtomicFile.write(before.data, to: path, mode: before.mode) }
+            } else {
                 try Self.atomically { () throws(AtomicFileError) in try AtomicFile.remove(path) }
-            case .present(let data, let mode):
-                try Self.atomically { () throws(AtomicFileError) in try AtomicFile.write(data, to: path, mode: mode) }
-            case .unavailable:
-                break  // unreachable: isUntouched has already thrown
             }
             return nil
         }
         // The old bytes with another mode: put back by someone else; leave their mode alone.
-        if previous != .absent, let current, current.data == (try previousBytes()) { return nil }
+        if let current, let before, current.data == before.data { return nil }
         if current == nil {
             return "\(path) was removed after this run wrote profile \(profile) to it; not restoring it"
         }
