@@ -312,7 +312,7 @@ struct ConfigureProfileTests {
         deferred.deferred = ["access_key_id", "secret_access_key"]
         let later = try await plugin.plan(deferred, context: sandbox.context)
         #expect(later.mark == .create)
-        #expect(later.note == "the access key is known only at run time")
+        #expect(later.note == "known only at run time: access_key_id, secret_access_key")
 
         var unnamed = deferred
         unnamed.deferred.insert("profile")

@@ -140,11 +140,13 @@ public struct ConfigureProfile: StepPlugin {
         }
         let mark: Plan.Mark = exists ? .change : .create
         let summary = exists ? "replace profile \(profile) in \(both)" : writing
-        let known = ["access_key_id", "secret_access_key", "region", "output"].allSatisfy { !inputs.isDeferred($0) }
-        guard known, let settings = try? ProfileSettings(inputs) else {
-            notes.append("the access key is known only at run time")
+        // In ha-iam the key comes from the step before: plan from the name and the files.
+        let deferred = ["access_key_id", "secret_access_key", "region", "output"].filter(inputs.isDeferred)
+        guard deferred.isEmpty else {
+            notes.append("known only at run time: \(deferred.joined(separator: ", "))")
             return Plan(mark, summary, note: notes.joined(separator: "; "), undo: undo.joined(separator: "; "))
         }
+        let settings = try ProfileSettings(inputs)
         let unchanged = files.allSatisfy { _, kind, contents in
             guard let contents else { return false }
             return ProfileFile.isWritten(contents, expected: settings.edited(contents.data, kind: kind))
