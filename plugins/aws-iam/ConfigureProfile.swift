@@ -245,7 +245,10 @@ public struct ConfigureProfile: StepPlugin {
                 try files[index].write(expected[index], profile: settings.profile)
             } catch {
                 for done in ours {
-                    _ = try files[done].restore(writtenDigest: ContentDigest.sha256Hex(expected[done]), profile: settings.profile)
+                    if let refusal = try files[done].restore(writtenDigest: ContentDigest.sha256Hex(expected[done]),
+                                                             profile: settings.profile) {
+                        throw PluginError("\(files[index].path) could not be written (\(error)), and \(refusal)")
+                    }
                 }
                 return .repaired("\(files[index].path) could not be written (\(error)); restored \(ours.map { files[$0].path }.joined(separator: ", "))")
             }
