@@ -49,7 +49,12 @@ struct ConfigureProfileTests {
         #expect(outputs == ["profile": "automate-ha", "credentials_file": .string(sandbox.credentials),
                             "config_file": .string(sandbox.config),
                             "credentials_sha256": .string(ContentDigest.sha256Hex(Data(writtenCredentials.utf8))),
-                            "config_sha256": .string(ContentDigest.sha256Hex(Data(writtenConfig.utf8)))])
+                            "config_sha256": .string(ContentDigest.sha256Hex(Data(writtenConfig.utf8))),
+                            "credentials_section_sha256": .string(ContentDigest.sha256Hex(Data(
+                                "[automate-ha]\r\naws_access_key_id = \(Self.keyID)\r\naws_secret_access_key = \(Self.secret)\r\n".utf8))),
+                            "config_section_sha256": .string(ContentDigest.sha256Hex(Data(
+                                "[profile automate-ha]\nregion = eu-west-1\noutput = json".utf8))),
+                            "credentials_edited_as_observed": true, "config_edited_as_observed": true])
         #expect(!outputs.containsSecret)
         // The old bytes (other profiles' secrets) are kept as secrets in the intent.
         guard case .secret? = intent["credentials_previous"], case .secret? = intent["config_previous"] else {
@@ -158,12 +163,31 @@ struct ConfigureProfileTests {
         #expect(try sandbox.snapshot() == before)
     }
 
-    @Test func rollbackRefusesToOverwriteAFileChangedAfterApply() async throws {
+    @Test func rollbackKeepsProfilesAddedAfterApplyAndRestoresItsOwn() async throws {
+        let sandbox = try ProfileSandbox()
+        let original = "[default]\naws_access_key_id = AKIADEFAULT000000000\n"
+        try sandbox.write(original, to: sandbox.credentials, mode: 0o600)
+        let (intent, outputs) = try await run(Self.inputs(), in: sandbox)
+        // The operator (or another run) adds a profile after this run wrote its own.
+        let added = "\n[added-later]\naws_access_key_id = AKIALATER00000000000\n"
+        let changed = (try sandbox.text(sandbox.credentials) ?? "") + added
+        try sandbox.write(changed, to: sandbox.credentials, mode: 0o600)
+
+        try await plugin.rollback(Self.inputs(), intent: intent, outputs: outputs, context: sandbox.context)
+        // Only this run's profile went; the one added later stays.
+        #expect(try sandbox.text(sandbox.credentials) == original + added)
+        #expect(try sandbox.contents(sandbox.config) == nil)
+        // Running rollback again changes nothing.
+        try await plugin.rollback(Self.inputs(), intent: intent, outputs: outputs, context: sandbox.context)
+        #expect(try sandbox.text(sandbox.credentials) == original + added)
+    }
+
+    @Test func rollbackRefusesToOverwriteItsProfileChangedAfterApply() async throws {
         let sandbox = try ProfileSandbox()
         try sandbox.write("[default]\naws_access_key_id = AKIADEFAULT000000000\n", to: sandbox.credentials, mode: 0o600)
         let (intent, outputs) = try await run(Self.inputs(), in: sandbox)
-        // The operator adds a profile by hand after the run.
-        let changed = (try sandbox.text(sandbox.credentials) ?? "") + "\n[added-later]\naws_access_key_id = AKIALATER00000000000\n"
+        // Someone edits this run's profile by hand after the run.
+        let changed = (try sandbox.text(sandbox.credentials) ?? "").replacingOccurrences(of: Self.keyID, with: "AKIAEDITEDBYHAND0000")
         try sandbox.write(changed, to: sandbox.credentials, mode: 0o600)
 
         let error = await #expect(throws: PluginError.self) {
@@ -182,15 +206,16 @@ struct ConfigureProfileTests {
         #expect(try sandbox.text(sandbox.credentials) == changed)
     }
 
-    @Test func applyRefusesToOverwriteAFileChangedSinceItWasObserved() async throws {
+    @Test func applyEditsTheFileAsItIsNowKeepingWhatOthersWroteSinceObserve() async throws {
         let sandbox = try ProfileSandbox()
         let intent = try await plugin.observe(Self.inputs(), context: sandbox.context)
+        // Another run writes its profile between this step's observe and apply.
         try sandbox.write("[someone]\nx = 1\n", to: sandbox.credentials, mode: 0o600)
-        let error = await #expect(throws: PluginError.self) {
-            try await plugin.apply(Self.inputs(), intent: intent, context: sandbox.context)
-        }
-        #expect(error?.message.contains(sandbox.credentials) == true)
-        #expect(try sandbox.text(sandbox.credentials) == "[someone]\nx = 1\n")
+        let outputs = try await plugin.apply(Self.inputs(), intent: intent, context: sandbox.context)
+        let text = try #require(try sandbox.text(sandbox.credentials))
+        #expect(text.hasPrefix("[someone]\nx = 1\n") && text.contains("[automate-ha]"))
+        try await plugin.rollback(Self.inputs(), intent: intent, outputs: outputs, context: sandbox.context)
+        #expect(try sandbox.text(sandbox.credentials) == "[someone]\nx = 1\n", "the other run's profile stays")
         #expect(try sandbox.contents(sandbox.config) == nil)
     }
 
@@ -248,31 +273,32 @@ struct ConfigureProfileTests {
         #expect(try sandbox.snapshot() == before)
     }
 
-    @Test func reconcileRefusesToGuessWhenSomethingElseChangedTheOtherFile() async throws {
+    @Test func reconcileFinishesTheEditKeepingWhatSomeoneElseWroteToTheOtherFile() async throws {
         let sandbox = try ProfileSandbox()
-        let (intent, _) = try await run(Self.inputs(), in: sandbox)
+        let intent = try await plugin.observe(Self.inputs(), context: sandbox.context)
+        _ = try await plugin.apply(Self.inputs(), intent: intent, context: sandbox.context)
+        // The crash came between the writes, and meanwhile someone wrote the config file.
         try sandbox.write("[profile hand-made]\nregion = x\n", to: sandbox.config, mode: 0o600)
-        let error = await #expect(throws: PluginError.self) {
-            try await plugin.reconcile(Self.inputs(), intent: intent, context: sandbox.context)
+        guard case .applied = try await plugin.reconcile(Self.inputs(), intent: intent, context: sandbox.context) else {
+            Issue.record("the edit must be completed")
+            return
         }
-        #expect(error?.message.contains(sandbox.config) == true)
-        #expect(error?.message.contains(Self.secret) == false)
+        let config = try #require(try sandbox.text(sandbox.config))
+        #expect(config.hasPrefix("[profile hand-made]\nregion = x\n") && config.contains("[profile automate-ha]"))
     }
 
-    @Test func reconcileUndoesTheFirstWriteWhenTheSecondCannotBeCompleted() async throws {
+    @Test func reconcileSaysWhichFileItCannotComplete() async throws {
         // The config file in a directory of its own, which disappears after the crash.
         let sandbox = try ProfileSandbox(configDirectory: "elsewhere")
         let inputs = Self.inputs()
         let intent = try await plugin.observe(inputs, context: sandbox.context)
         _ = try await plugin.apply(inputs, intent: intent, context: sandbox.context)
         try FileManager.default.removeItem(atPath: (sandbox.config as NSString).deletingLastPathComponent)
-
-        guard case .repaired(let note) = try await plugin.reconcile(inputs, intent: intent, context: sandbox.context) else {
-            Issue.record("an edit that cannot be completed must be repaired")
-            return
+        let error = await #expect(throws: PluginError.self) {
+            try await plugin.reconcile(inputs, intent: intent, context: sandbox.context)
         }
-        #expect(note.contains(sandbox.config) && note.contains("restored \(sandbox.credentials)"))
-        #expect(try sandbox.contents(sandbox.credentials) == nil)
+        #expect(error?.message.contains(sandbox.config) == true)
+        #expect(error?.message.contains(Self.secret) == false)
     }
 
     @Test func reconcileRemovesAnEmptyDirectoryTheStepCreatedBeforeItCrashed() async throws {

@@ -284,6 +284,64 @@ struct AWSCLIConfigFile: Sendable, Equatable {
         return Line(content: content, terminator: line.terminator)
     }
 
+    // MARK: - Sections
+
+    /// The line range of the first section of `profile`: its header through its last setting
+    /// (the blank lines and comments after it, before the next header, are the file's).
+    func sectionRange(of profile: String) -> ClosedRange<Int>? {
+        guard let start = sections(of: profile).first else { return nil }
+        let roles = self.roles
+        var last = start
+        var index = start + 1
+        while index < lines.count {
+            switch roles[index] {
+            case .header: return start...last
+            case .option, .continuation, .other: last = index
+            case .blank, .comment: break
+            }
+            index += 1
+        }
+        return start...last
+    }
+
+    /// The bytes of the first section of `profile`, nil if it has none.
+    func sectionData(of profile: String) -> Data? {
+        guard let range = sectionRange(of: profile) else { return nil }
+        var out = Data()
+        for line in lines[range] {
+            out.append(contentsOf: line.content)
+            out.append(contentsOf: line.terminator)
+        }
+        return out
+    }
+
+    /// The file with the first section of `profile` replaced by `replacement` (the bytes of a
+    /// section, as `sectionData` returns them), or removed when `replacement` is nil — with
+    /// the blank line that separated it from the text above when it was the file's last
+    /// section, the separator `setting` adds before a new section.
+    func replacingSection(of profile: String, with replacement: Data?) -> AWSCLIConfigFile {
+        guard let range = sectionRange(of: profile) else {
+            guard let replacement else { return self }
+            var edited = self
+            let added = AWSCLIConfigFile(replacement, kind: kind).lines
+            if let last = edited.lines.last, !Self.trimmed(last.content).isEmpty {
+                Self.insert([[]], after: &edited.lines, newline: newline)
+            }
+            Self.insert(added.map(\.content), after: &edited.lines, newline: newline)
+            return edited
+        }
+        var edited = self
+        var removeFrom = range.lowerBound
+        // Removing a section takes the blank line above it with it: the separator `setting`
+        // puts before a section it adds.
+        if replacement == nil, removeFrom > 0, Self.trimmed(lines[removeFrom - 1].content).isEmpty {
+            removeFrom -= 1
+        }
+        let replacementLines = replacement.map { AWSCLIConfigFile($0, kind: kind).lines } ?? []
+        edited.lines.replaceSubrange(removeFrom...range.upperBound, with: replacementLines)
+        return edited
+    }
+
     // MARK: - Lexing, as configparser does
 
     /// Python's `str.isspace()` for ASCII: space, \t \n \v \f \r, and \x1c-\x1f.

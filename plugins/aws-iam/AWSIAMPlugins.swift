@@ -2,7 +2,7 @@ import RunbookKit
 
 /// The IAM, STS and AWS CLI profile plugins, sharing one AWS session.
 public enum AWSIAMPlugins {
-    public static func all(environment: [String: String]) -> [any StepPlugin] {
+    public static func all() -> [any StepPlugin] {
         let session = AWSSession()
         return [
             CreateUser(session: session),
@@ -13,6 +13,7 @@ public enum AWSIAMPlugins {
             TagUser(session: session),
             CreateAccessKey(session: session),
             VerifyCredentials(session: session),
+            ConfigureProfile(),
         ]
     }
 }

@@ -10,20 +10,22 @@ import RunbookKit
 ///   `region`, and `output` when given.
 ///
 /// Everything else in both files stays byte for byte (`AWSCLIConfigFile`). Both are written
-/// atomically with mode 0600, credentials first. The intent records both files' exact
-/// previous bytes and modes and which directories were missing; rollback restores them (by
-/// digest: what the step wrote contains the new secret, which the engine purges once the run
-/// succeeds) and refuses to overwrite a file changed by something else since.
+/// atomically with mode 0600, credentials first, under an exclusive lock on their directories
+/// (`ProfileLock`), and each write edits the file as it is then: runs configuring different
+/// profiles in the same files at once all keep their profiles. The intent records both files'
+/// exact previous bytes and modes and which directories were missing.
 ///
-/// Reconcile (after a crash between the two writes, or during apply): the step is applied
-/// when both files hold exactly what apply produces from the intent's previous bytes. When
-/// one does and the other is still as it was, the crash fell between the two writes: the
-/// missing write is the same edit of the same recorded bytes, so reconcile completes it and
-/// answers `.applied` (resume then goes on without a second key; a rollback restores both).
-/// If that write fails, it restores the first file and answers `.repaired`. When neither
-/// file holds the edit, the answer is `.notApplied` (`.repaired` if an empty directory the
-/// step had created is removed). A file that holds neither the old bytes nor the edit while
-/// the other holds the edit is a change by someone else: reconcile refuses to guess.
+/// Rollback (by digest: what the step wrote contains the new secret, which the engine purges
+/// once the run succeeds): a file that still holds exactly what the step wrote gets its
+/// previous bytes back, byte for byte; a file where only the profile's section is still as
+/// written (another run added its own profile since) gets that section restored (or removed);
+/// anything else is someone's change, and rollback refuses to overwrite it.
+///
+/// Reconcile: the step is applied when editing each file again would change nothing. When
+/// only the credentials file holds the edit, the crash fell between the two writes: reconcile
+/// finishes the config (the same edit) and answers `.applied`, so resume keeps the access key
+/// whose secret only the run's store holds; a rollback restores both. When neither does, the
+/// answer is `.notApplied` (`.repaired` if an empty directory the step had created is removed).
 public struct ConfigureProfile: StepPlugin {
     public static let id = "aws.cli.configure-profile"
     public static let summary = "Write an access key into an AWS CLI profile (credentials and config files, other profiles untouched)"
@@ -40,6 +42,10 @@ public struct ConfigureProfile: StepPlugin {
         .init("config_file", .string, "The config file written, absolute"),
         .init("credentials_sha256", .string, "SHA-256 of the credentials file as written, hex"),
         .init("config_sha256", .string, "SHA-256 of the config file as written, hex"),
+        .init("credentials_section_sha256", .string, "SHA-256 of the profile's section as written in the credentials file"),
+        .init("config_section_sha256", .string, "SHA-256 of the profile's section as written in the config file"),
+        .init("credentials_edited_as_observed", .bool, "Whether the credentials file was as observed when edited (rollback may restore it whole)"),
+        .init("config_edited_as_observed", .bool, "Whether the config file was as observed when edited (rollback may restore it whole)"),
     ])
 
     /// Keys that must not survive in the profile's credentials section: a session token left
@@ -191,22 +197,24 @@ public struct ConfigureProfile: StepPlugin {
         let settings = try ProfileSettings(inputs)
         let recorded = try Recorded(intent)
         let created = try ProfileDirectories.create(recorded.missingDirectories)
-        let credentials = try recorded.expected(recorded.credentials, settings)
-        let config = try recorded.expected(recorded.config, settings)
-        var wroteCredentials = false
+        let lock = try ProfileLock(files: [recorded.credentials.path, recorded.config.path])
+        defer { lock.release() }
+        var credentials: ProfileFile.Written?
         do {
-            wroteCredentials = try recorded.credentials.write(credentials, profile: settings.profile)
-            try recorded.config.write(config, profile: settings.profile)
+            let written = try recorded.credentials.apply(settings)
+            credentials = written
+            let config = try recorded.config.apply(settings)
+            return Self.outputs(settings.profile, recorded, credentials: written, config: config)
         } catch {
             // Leave nothing half-done behind a failed apply: put the credentials file back and
             // remove the directories this call made (best effort; reconcile covers a crash).
-            if wroteCredentials {
-                _ = try? recorded.credentials.restore(writtenDigest: ContentDigest.sha256Hex(credentials), profile: settings.profile)
+            if let credentials {
+                _ = try? recorded.credentials.restore(writtenDigest: credentials.digest, writtenSectionDigest: credentials.sectionDigest,
+                                                      profile: settings.profile)
             }
             _ = try? ProfileDirectories.removeIfEmpty(created)
             throw error
         }
-        return Self.outputs(settings.profile, recorded, credentials: credentials, config: config)
     }
 
     // MARK: - reconcile
@@ -214,52 +222,40 @@ public struct ConfigureProfile: StepPlugin {
     public func reconcile(_ inputs: Inputs, intent: Intent, context: StepContext) async throws -> Settlement {
         let settings = try ProfileSettings(inputs)
         let recorded = try Recorded(intent)
-        let files = [recorded.credentials, recorded.config]
-        let expected = try files.map { file throws(PluginError) in try recorded.expected(file, settings) }
-        var written: [Bool] = []
-        var untouched: [Bool] = []
-        for (file, bytes) in zip(files, expected) {
-            let current = try ProfileFile.read(file.path)
-            written.append(ProfileFile.isWritten(current, expected: bytes))
-            untouched.append(try file.isUntouched(current))
+        let existing = [recorded.credentials.path, recorded.config.path].filter {
+            FileManager.default.fileExists(atPath: ($0 as NSString).deletingLastPathComponent)
         }
-        // A file holding the edit that it did not hold before: this step's work is there.
-        let ours = files.indices.filter { written[$0] && !untouched[$0] }
-        let foreign = files.indices.filter { !written[$0] && !untouched[$0] }
-
-        if ours.isEmpty {
-            // Nothing of the edit is in place (a foreign change, if any, is apply's to report).
+        let lock = try ProfileLock(files: existing)
+        defer { lock.release() }
+        let credentials = try recorded.credentials.holdsEdit(settings)
+        let config = try recorded.config.holdsEdit(settings)
+        switch (credentials, config) {
+        case (let credentials?, let config?):
+            return .applied(Self.outputs(settings.profile, recorded, credentials: credentials, config: config))
+        case (nil, nil):
+            // Nothing of the edit is in place.
             let leftovers = recorded.missingDirectories.filter(ProfileDirectories.isEmptyDirectory)
             guard !leftovers.isEmpty else { return .notApplied }
             try ProfileDirectories.removeIfEmpty(leftovers)
             return .repaired("removed the empty directory \(leftovers.joined(separator: ", ")) it had created")
+        default:
+            // Interrupted between the two writes: finish the edit, so the key (whose secret
+            // only the run's store holds) is delivered; a rollback still restores both files.
+            let credentials = try credentials ?? recorded.credentials.apply(settings)
+            let config = try config ?? recorded.config.apply(settings)
+            return .applied(Self.outputs(settings.profile, recorded, credentials: credentials, config: config))
         }
-        if let other = foreign.first {
-            throw PluginError("\(files[other].path) was changed by something else while \(files[ours[0]].path) holds this "
-                              + "step's edit of profile \(settings.profile); cannot tell what to settle. Put \(files[other].path) "
-                              + "back as it was, or restore both files by hand")
-        }
-        // Interrupted between the two writes: finish with the same edit of the same recorded bytes.
-        for index in files.indices where !written[index] {
-            do {
-                try files[index].write(expected[index], profile: settings.profile)
-            } catch {
-                for done in ours {
-                    if let refusal = try files[done].restore(writtenDigest: ContentDigest.sha256Hex(expected[done]),
-                                                             profile: settings.profile) {
-                        throw PluginError("\(files[index].path) could not be written (\(error)), and \(refusal)")
-                    }
-                }
-                return .repaired("\(files[index].path) could not be written (\(error)); restored \(ours.map { files[$0].path }.joined(separator: ", "))")
-            }
-        }
-        return .applied(Self.outputs(settings.profile, recorded, credentials: expected[0], config: expected[1]))
     }
 
     // MARK: - rollback
 
     public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {
         let recorded = try Recorded(intent)
+        let existing = [recorded.credentials.path, recorded.config.path].filter {
+            FileManager.default.fileExists(atPath: ($0 as NSString).deletingLastPathComponent)
+        }
+        let lock = try ProfileLock(files: existing)
+        defer { lock.release() }
         // Reverse order of apply. Both files are tried, so one refusal does not block the other.
         var refusals: [String] = []
         for file in [recorded.config, recorded.credentials] {
@@ -267,10 +263,13 @@ public struct ConfigureProfile: StepPlugin {
                 throw PluginError("the outputs of this step lack \(file.role)_sha256; cannot tell whether \(file.path) "
                                   + "still holds what it wrote")
             }
-            if let refusal = try file.restore(writtenDigest: digest, profile: recorded.profile) {
+            if let refusal = try file.restore(writtenDigest: digest, writtenSectionDigest: outputs["\(file.role)_section_sha256"]?.stringValue,
+                                              editedAsObserved: outputs["\(file.role)_edited_as_observed"]?.boolValue ?? true,
+                                              profile: recorded.profile) {
                 refusals.append(refusal)
             }
         }
+        lock.release()
         let kept = try ProfileDirectories.removeIfEmpty(recorded.missingDirectories)
         if !kept.isEmpty, refusals.isEmpty {
             context.note("left \(kept.joined(separator: ", ")) in place: created by this run, but something else is in it now")
@@ -280,13 +279,17 @@ public struct ConfigureProfile: StepPlugin {
         }
     }
 
-    static func outputs(_ profile: String, _ recorded: Recorded, credentials: Data, config: Data) -> Outputs {
+    static func outputs(_ profile: String, _ recorded: Recorded, credentials: ProfileFile.Written, config: ProfileFile.Written) -> Outputs {
         [
             "profile": .string(profile),
             "credentials_file": .string(recorded.credentials.path),
             "config_file": .string(recorded.config.path),
-            "credentials_sha256": .string(ContentDigest.sha256Hex(credentials)),
-            "config_sha256": .string(ContentDigest.sha256Hex(config)),
+            "credentials_sha256": .string(credentials.digest),
+            "config_sha256": .string(config.digest),
+            "credentials_section_sha256": .string(credentials.sectionDigest),
+            "config_section_sha256": .string(config.sectionDigest),
+            "credentials_edited_as_observed": .bool(credentials.editedAsObserved),
+            "config_edited_as_observed": .bool(config.editedAsObserved),
         ]
     }
 
@@ -305,11 +308,6 @@ public struct ConfigureProfile: StepPlugin {
             credentials = try ProfileFile(ProfileFile.credentialsRole, kind: .credentials, intent: intent)
             config = try ProfileFile(ProfileFile.configRole, kind: .config, intent: intent)
             missingDirectories = (intent["missing_directories"]?.listValue ?? []).compactMap(\.stringValue)
-        }
-
-        /// What apply writes to `file`: the edit of its recorded previous bytes.
-        func expected(_ file: ProfileFile, _ settings: ProfileSettings) throws(PluginError) -> Data {
-            settings.edited(try file.previousBytes(), kind: file.kind)
         }
     }
 }

@@ -109,30 +109,53 @@ struct ProfileFile: Sendable {
 
     // MARK: - Changing
 
-    /// Writes `expected` unless it is already there. Refuses when the file holds neither
-    /// what the run observed nor what this step writes: something else changed it since, and
-    /// the intent (what rollback restores) no longer describes it. Returns true if it wrote.
-    @discardableResult
-    func write(_ expected: Data, profile: String) throws(PluginError) -> Bool {
-        let current = try Self.read(path)
-        if Self.isWritten(current, expected: expected) { return false }
-        // Same bytes as before, or ours with another mode: safe to (re)write.
-        guard current?.data == (try recorded())?.data || current?.data == expected else {
-            throw PluginError("\(path) was changed by something else after this run read it and before it wrote "
-                              + "profile \(profile); not overwriting those changes (roll the run back and run it again)")
-        }
-        try Self.atomically { () throws(AtomicFileError) in try AtomicFile.write(expected, to: path, mode: Self.mode) }
-        return true
+    /// What this step's edit leaves in the file, and the bytes of its profile's section.
+    struct Written: Sendable {
+        var data: Data
+        var section: Data
+        /// Whether the edit was made to the file exactly as observe recorded it; only then
+        /// does rollback put the whole file back (else others' edits since would go too).
+        var editedAsObserved: Bool
+
+        var digest: String { ContentDigest.sha256Hex(data) }
+        var sectionDigest: String { ContentDigest.sha256Hex(section) }
     }
 
-    /// Puts back what the file was, if it holds what this step wrote (by digest: the bytes
-    /// written contain a secret the engine may have purged since). Returns a message for the
-    /// operator when it must not: the file was changed by something else after the run.
-    func restore(writtenDigest: String, profile: String) throws(PluginError) -> String? {
+    /// Whether the file holds `settings`' edit: editing it again would change nothing.
+    func holdsEdit(_ settings: ProfileSettings) throws(PluginError) -> Written? {
+        guard let current = try Self.read(path) else { return nil }
+        let edited = settings.edited(current.data, kind: kind)
+        guard edited == current.data, current.mode == Self.mode else { return nil }
+        let asObserved = (try? previousBytes()).map { settings.edited($0, kind: kind) == edited } ?? false
+        return Written(data: edited, section: AWSCLIConfigFile(edited, kind: kind).sectionData(of: settings.profile) ?? Data(),
+                       editedAsObserved: asObserved)
+    }
+
+    /// Edits the file as it is now (other runs may have added their profiles since observe;
+    /// the caller holds `ProfileLock`, so no runbook process edits it meanwhile). Idempotent.
+    func apply(_ settings: ProfileSettings) throws(PluginError) -> Written {
+        let current = try Self.read(path)
+        let edited = settings.edited(current?.data ?? Data(), kind: kind)
+        let asObserved = (try? recorded()) == current.map { AtomicFile.Contents(data: $0.data, mode: $0.mode) }
+            || (try? previousBytes()).map { settings.edited($0, kind: kind) == edited } == true
+        let written = Written(data: edited, section: AWSCLIConfigFile(edited, kind: kind).sectionData(of: settings.profile) ?? Data(),
+                              editedAsObserved: asObserved)
+        if current == AtomicFile.Contents(data: edited, mode: Self.mode) { return written }
+        try Self.atomically { () throws(AtomicFileError) in try AtomicFile.write(edited, to: path, mode: Self.mode) }
+        return written
+    }
+
+    /// Puts back what the file was. When it still holds exactly what this step wrote (by
+    /// digest: the bytes contain a secret the engine may have purged), the whole file goes
+    /// back byte for byte. When only the profile's section is still as written (another run
+    /// added its own profile since), that section alone goes back to what it was (or goes).
+    /// Returns a message for the operator when neither holds: someone changed it since.
+    func restore(writtenDigest: String, writtenSectionDigest: String?, editedAsObserved: Bool = true,
+                 profile: String) throws(PluginError) -> String? {
         let current = try Self.read(path)
         let before = try recorded()
         if current == before { return nil }
-        if let current, ContentDigest.sha256Hex(current.data) == writtenDigest {
+        if editedAsObserved, let current, ContentDigest.sha256Hex(current.data) == writtenDigest {
             if let before {
                 try Self.atomically { () throws(AtomicFileError) in try AtomicFile.write(before.data, to: path, mode: before.mode) }
             } else {
@@ -140,12 +163,24 @@ struct ProfileFile: Sendable {
             }
             return nil
         }
+        if let current, let writtenSectionDigest {
+            let file = AWSCLIConfigFile(current.data, kind: kind)
+            let section = file.sectionData(of: profile)
+            let previous = before.flatMap { AWSCLIConfigFile($0.data, kind: kind).sectionData(of: profile) }
+            // The profile is already as it was (a rollback ran before): nothing to do.
+            if section == previous { return nil }
+            if let section, ContentDigest.sha256Hex(section) == writtenSectionDigest {
+                let restored = file.replacingSection(of: profile, with: previous).data
+                try Self.atomically { () throws(AtomicFileError) in try AtomicFile.write(restored, to: path, mode: current.mode) }
+                return nil
+            }
+        }
         // The old bytes with another mode: put back by someone else; leave their mode alone.
         if let current, let before, current.data == before.data { return nil }
         if current == nil {
             return "\(path) was removed after this run wrote profile \(profile) to it; not restoring it"
         }
-        return "\(path) was changed after this run wrote profile \(profile) to it; not restoring it over those changes"
+        return "\(path): profile \(profile) was changed after this run wrote it; not restoring it over those changes"
     }
 
     // MARK: - Files

@@ -15,7 +15,7 @@ struct CommandContext {
         environment = ProcessInfo.processInfo.environment
         workingDirectory = FileManager.default.currentDirectoryPath
         home = options.home ?? StateDirectory.path(environment: environment)
-        registry = PluginRegistry(CorePlugins.all + AWSIAMPlugins.all(environment: environment))
+        registry = PluginRegistry(CorePlugins.all + AWSIAMPlugins.all())
     }
 
     var locator: RunbookLocator { RunbookLocator(environment: environment, workingDirectory: workingDirectory) }
