@@ -282,8 +282,7 @@ final class CurlTransfer: @unchecked Sendable {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
             guard let buffer, length > 0 else { return length }
-            let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
-            transfer.receiveHeaderLine(line)
+            transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
             return length
         }
         _ = crunbook_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
@@ -296,17 +295,31 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
-    fileprivate func receiveHeaderLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("HTTP/") {
+    /// One raw header line as curl hands it over (`Name: value\r\n`), parsed on its bytes:
+    /// HTTP's separators are ASCII, and Foundation's trimming of every line cost more than
+    /// the rest of the transfer's client-side work.
+    fileprivate func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
+        let trimmed = Self.trimmingHTTPWhitespace(line[...])
+        if trimmed.starts(with: "HTTP/".utf8) {
             // A new status line (after 100 Continue or a proxy's CONNECT answer): start over.
             responseHeaders.removeAll()
             return
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        let name = trimmed[..<colon].trimmingCharacters(in: .whitespaces)
-        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        responseHeaders.append(HTTPHeader(name, value))
+        guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = Self.trimmingHTTPWhitespace(trimmed[..<colon])
+        let value = Self.trimmingHTTPWhitespace(trimmed[(colon + 1)...])
+        responseHeaders.append(HTTPHeader(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+
+    /// Without leading and trailing spaces, tabs, CR and LF.
+    static func trimmingHTTPWhitespace(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+        func isWhitespace(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+        }
+        guard let first = bytes.firstIndex(where: { !isWhitespace($0) }),
+              let last = bytes.lastIndex(where: { !isWhitespace($0) })
+        else { return bytes[bytes.startIndex..<bytes.startIndex] }
+        return bytes[first...last]
     }
 
     private func error(for code: CURLcode, detail: String) -> HTTPClientError {
