@@ -5,8 +5,11 @@ import Foundation
 ///
 /// - Keeps a small pool of curl easy handles; each handle keeps its connections alive, so
 ///   sequential calls to one endpoint reuse one TCP/TLS connection.
-/// - Each transfer runs on its own thread (curl's easy interface blocks), never on Swift's
-///   cooperative pool, and is bridged back with a continuation.
+/// - Each transfer blocks a thread of its own (curl's easy interface blocks), never one of
+///   Swift's cooperative pool, and is bridged back with a continuation. The threads come from
+///   a concurrent dispatch queue: libdispatch's overcommitting pool starts a thread whenever
+///   none is idle, so concurrent transfers never wait for each other, and reuses idle ones,
+///   so sequential calls do not pay a thread's creation and teardown each.
 /// - Task cancellation aborts the transfer from curl's progress callback (within about a
 ///   second, the interval at which curl calls it on an idle connection).
 /// - TLS is always verified, against the system store or `caBundlePath`.
@@ -49,6 +52,9 @@ public final class HTTPClient: Sendable {
     public let configuration: Configuration
     private let pool: CurlHandlePool
 
+    /// Where transfers block: a thread each, off the cooperative pool (see above).
+    private static let transfers = DispatchQueue(label: "AWSKit.HTTPClient.transfers", attributes: .concurrent)
+
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.pool = CurlHandlePool(maxIdle: configuration.maxIdleHandles)
@@ -69,11 +75,9 @@ public final class HTTPClient: Sendable {
                                     configuration: configuration, pool: pool)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let thread = Thread {
+                Self.transfers.async {
                     continuation.resume(with: transfer.run())
                 }
-                thread.name = "AWSKit.HTTPClient"
-                thread.start()
             }
         } onCancel: {
             transfer.cancel()
