@@ -68,6 +68,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The AWSKit half of benchmarks/awskit/bench.py; built in release by `make bench`.
+        .executableTarget(
+            name: "awskit-bench",
+            dependencies: ["AWSKit"],
+            path: "benchmarks/awskit/Sources"
+        ),
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport"

@@ -5,8 +5,11 @@ import Foundation
 ///
 /// - Keeps a small pool of curl easy handles; each handle keeps its connections alive, so
 ///   sequential calls to one endpoint reuse one TCP/TLS connection.
-/// - Each transfer runs on its own thread (curl's easy interface blocks), never on Swift's
-///   cooperative pool, and is bridged back with a continuation.
+/// - Each transfer blocks a thread of its own (curl's easy interface blocks), never one of
+///   Swift's cooperative pool, and is bridged back with a continuation. The threads come from
+///   a concurrent dispatch queue: libdispatch's overcommitting pool starts a thread whenever
+///   none is idle, so concurrent transfers never wait for each other, and reuses idle ones,
+///   so sequential calls do not pay a thread's creation and teardown each.
 /// - Task cancellation aborts the transfer from curl's progress callback (within about a
 ///   second, the interval at which curl calls it on an idle connection).
 /// - TLS is always verified, against the system store or `caBundlePath`.
@@ -49,6 +52,9 @@ public final class HTTPClient: Sendable {
     public let configuration: Configuration
     private let pool: CurlHandlePool
 
+    /// Where transfers block: a thread each, off the cooperative pool (see above).
+    private static let transfers = DispatchQueue(label: "AWSKit.HTTPClient.transfers", attributes: .concurrent)
+
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.pool = CurlHandlePool(maxIdle: configuration.maxIdleHandles)
@@ -69,11 +75,9 @@ public final class HTTPClient: Sendable {
                                     configuration: configuration, pool: pool)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let thread = Thread {
+                Self.transfers.async {
                     continuation.resume(with: transfer.run())
                 }
-                thread.name = "AWSKit.HTTPClient"
-                thread.start()
             }
         } onCancel: {
             transfer.cancel()
@@ -282,8 +286,7 @@ final class CurlTransfer: @unchecked Sendable {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
             guard let buffer, length > 0 else { return length }
-            let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
-            transfer.receiveHeaderLine(line)
+            transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
             return length
         }
         _ = crunbook_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
@@ -296,17 +299,31 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
-    fileprivate func receiveHeaderLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("HTTP/") {
+    /// One raw header line as curl hands it over (`Name: value\r\n`), parsed on its bytes:
+    /// HTTP's separators are ASCII, and Foundation's trimming of every line cost more than
+    /// the rest of the transfer's client-side work.
+    fileprivate func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
+        let trimmed = Self.trimmingHTTPWhitespace(line[...])
+        if trimmed.starts(with: "HTTP/".utf8) {
             // A new status line (after 100 Continue or a proxy's CONNECT answer): start over.
             responseHeaders.removeAll()
             return
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        let name = trimmed[..<colon].trimmingCharacters(in: .whitespaces)
-        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        responseHeaders.append(HTTPHeader(name, value))
+        guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = Self.trimmingHTTPWhitespace(trimmed[..<colon])
+        let value = Self.trimmingHTTPWhitespace(trimmed[(colon + 1)...])
+        responseHeaders.append(HTTPHeader(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+
+    /// Without leading and trailing spaces, tabs, CR and LF.
+    static func trimmingHTTPWhitespace(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+        func isWhitespace(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+        }
+        guard let first = bytes.firstIndex(where: { !isWhitespace($0) }),
+              let last = bytes.lastIndex(where: { !isWhitespace($0) })
+        else { return bytes[bytes.startIndex..<bytes.startIndex] }
+        return bytes[first...last]
     }
 
     private func error(for code: CURLcode, detail: String) -> HTTPClientError {

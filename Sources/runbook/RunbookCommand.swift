@@ -15,6 +15,7 @@ struct RunbookCommand: AsyncParsableCommand {
             Execute.self, Resume.self, Rollback.self,
             Status.self, Runs.self, Log.self, Output.self,
             Prune.self, Rekey.self,
+            Doctor.self,
         ]
     )
 }

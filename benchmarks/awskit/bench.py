@@ -68,10 +68,13 @@ def raw_call(port, body):
     return data
 
 
-def start_moto():
+def start_moto(log=None):
+    """moto_server with signature checking on after the admin (and SUBJECT) are bootstrapped.
+    Returns (process, port, admin key id, admin secret); its log goes to `log` (a file)."""
     port = free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", INITIAL_NO_AUTH_ACTION_COUNT="4")
-    log = tempfile.TemporaryFile()
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", INITIAL_NO_AUTH_ACTION_COUNT="4",
+               PYTHONUNBUFFERED="1")
+    log = log or tempfile.TemporaryFile()
     proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 60

@@ -4,16 +4,17 @@
 #
 #   benchmarks/awskit/run.sh [calls]          # default 600 calls per client
 #
-# The AWSKit half runs through $AWSKIT_BENCH_COMMAND when set (e.g. a release build of the
-# CLI's bench hook); otherwise through the BenchmarkHook test of AWSKitTests, built in
-# debug with the scratch path $SCRATCH_PATH (default .build). Results: bench-results/awskit.json.
+# The AWSKit half is the release build of the awskit-bench target (benchmarks/awskit/Sources),
+# built here if needed with the scratch path $SCRATCH_PATH (default .build); set
+# $AWSKIT_BENCH_COMMAND to run another command instead. Results: bench-results/awskit.json.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 calls=${1:-600}
 scratch=${SCRATCH_PATH:-.build}
 if [ -z "${AWSKIT_BENCH_COMMAND:-}" ]; then
-  (cd "$root" && swift build --scratch-path "$scratch" --build-tests >/dev/null)
-  AWSKIT_BENCH_COMMAND="cd '$root' && swift test --scratch-path '$scratch' --skip-build --filter BenchmarkHook"
+  (cd "$root" && swift build -c release --scratch-path "$scratch" --product awskit-bench >/dev/null)
+  bin=$(cd "$root" && swift build -c release --scratch-path "$scratch" --show-bin-path)/awskit-bench
+  AWSKIT_BENCH_COMMAND=$(printf '%q' "$bin")
 fi
 mkdir -p "$root/bench-results"
 exec python3 "$root/benchmarks/awskit/bench.py" --calls "$calls" \
