@@ -162,8 +162,8 @@ struct HAIAMTests {
         let world = try await IAMWorld(user: "ha-dry-nocreds")
         let dry = try await world.sandbox.run(["execute", "ha-iam", "--dry-run", "--param", "user_name=\(world.user)"],
                                               environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
-                                                            "AWS_SHARED_CREDENTIALS_FILE": world.sandbox.path("none"),
-                                                            "AWS_CONFIG_FILE": world.sandbox.path("none")])
+                                                            "AWS_SHARED_CREDENTIALS_FILE": world.sandbox.path("none/credentials"),
+                                                            "AWS_CONFIG_FILE": world.sandbox.path("none/config")])
         #expect(dry.status == 0, "\(dry)")
         #expect(dry.stdout.contains("? create-user"), "\(dry)")
         #expect(dry.stdout.contains("live state not checked"), "\(dry)")

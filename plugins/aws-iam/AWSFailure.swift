@@ -35,7 +35,11 @@ enum AWSFailure {
     /// "not checked" in a dry run.
     static func unchecked(_ summary: String, undo: String?, because error: Error, context: StepContext) -> Plan {
         let reason = describe(error).message
-        if context.isPreflight { return .blocked(summary, because: reason) }
-        return Plan(.unchecked, summary, note: "live state not checked: \(reason)", undo: undo)
+        if context.isPreflight {
+            return .blocked(summary, because: reason.split(separator: "\n").joined(separator: "; "))
+        }
+        // One line per step; `runbook doctor` tells the whole story of the credentials.
+        let first = reason.split(separator: "\n").first.map(String.init) ?? reason
+        return Plan(.unchecked, summary, note: "live state not checked: \(first.hasSuffix(";") ? String(first.dropLast()) : first)", undo: undo)
     }
 }
