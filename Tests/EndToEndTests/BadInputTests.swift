@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad input: a one-line cause with its location, exit 2, no stack trace, and nothing
@@ -151,7 +152,7 @@ enum ProcessCheck {
         process.arguments = arguments
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         process.terminationHandler = { _ in continuation.finish() }
-        try process.run()
+        try ProcessRunner.launch(process)
         for await _ in stream {}
         return process.terminationStatus
     }

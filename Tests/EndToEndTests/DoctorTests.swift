@@ -28,7 +28,7 @@ struct DoctorTests {
     }
 
     @Test func healthyShowsTheIdentityAndNoSecret() async throws {
-        let moto = try await DoctorMoto.server()
+        let moto = try await SharedMoto.shared.get()
         let sandbox = try sandbox(moto)
         let result = try await sandbox.run("doctor")
         #expect(result.status == 0, "\(redacted(result, moto))")
@@ -51,7 +51,7 @@ struct DoctorTests {
     }
 
     @Test func wrongSecretGivesTheCodeAndAttempts() async throws {
-        let moto = try await DoctorMoto.server()
+        let moto = try await SharedMoto.shared.get()
         let wrong = "wrong-secret-\(UUID().uuidString)"
         let sandbox = try sandbox(moto, credentials: ["AWS_ACCESS_KEY_ID": moto.adminAccessKeyID, "AWS_SECRET_ACCESS_KEY": wrong])
         for arguments in [["doctor"], ["doctor", "--output", "json"]] {
@@ -72,7 +72,7 @@ struct DoctorTests {
     }
 
     @Test func noCredentialsSaysWhereItLooked() async throws {
-        let moto = try await DoctorMoto.server()
+        let moto = try await SharedMoto.shared.get()
         let sandbox = try sandbox(moto, credentials: [:])
         try sandbox.write("aws/config", "[profile other]\nregion = eu-west-1\n")
         let result = try await sandbox.run("doctor")
@@ -86,7 +86,7 @@ struct DoctorTests {
     }
 
     @Test func jsonShape() async throws {
-        let moto = try await DoctorMoto.server()
+        let moto = try await SharedMoto.shared.get()
         let sandbox = try sandbox(moto)
         _ = try sandbox.write("home/secret.key", String(repeating: "k", count: 32), mode: 0o600)
         let result = try await sandbox.run("doctor", "--output", "json")
@@ -129,7 +129,7 @@ struct DoctorTests {
     }
 
     @Test func overPermissiveHomeIsFlagged() async throws {
-        let moto = try await DoctorMoto.server()
+        let moto = try await SharedMoto.shared.get()
         let sandbox = try sandbox(moto)
         _ = try sandbox.write("home/secret.key", String(repeating: "k", count: 32), mode: 0o644)
         chmod(sandbox.home, 0o755)
@@ -153,7 +153,7 @@ struct DoctorTests {
     }
 
     @Test func missingHomeIsFineAndCreatedLater() async throws {
-        let moto = try await DoctorMoto.server()
+        let moto = try await SharedMoto.shared.get()
         let sandbox = try sandbox(moto)
         let home = sandbox.path("not/yet/here")
         let result = try await sandbox.run(["doctor"], environment: ["RUNBOOK_HOME": home])
@@ -172,27 +172,5 @@ struct DoctorTests {
 
     func redacted(_ result: CommandResult, _ moto: MotoServer) -> String {
         result.description.replacingOccurrences(of: moto.adminSecretAccessKey, with: "<SECRET>")
-    }
-}
-
-/// One moto_server for the suite, started on first use and stopped when the test process exits.
-private enum DoctorMoto {
-    private static let starting = Task<MotoServer, any Error> {
-        let server = try await MotoServer.start()
-        Stopper.register(server)
-        return server
-    }
-
-    static func server() async throws -> MotoServer {
-        try await starting.value
-    }
-
-    private enum Stopper {
-        nonisolated(unsafe) private static var server: MotoServer?
-
-        static func register(_ moto: MotoServer) {
-            server = moto
-            atexit { Stopper.server?.stop() }
-        }
     }
 }

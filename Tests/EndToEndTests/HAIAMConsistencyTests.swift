@@ -14,7 +14,7 @@ struct HAIAMConsistencyTests {
         process.arguments = ["python3", script, world.moto.endpointURL.absoluteString, String(failures)] + preset
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try ProcessRunner.launch(process)
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return (process, "http://127.0.0.1:\(line)")
     }

@@ -134,7 +134,8 @@ struct HAIAMTests {
     }
 
     @Test func dryRunMakesReadOnlyCallsOnly() async throws {
-        let world = try await IAMWorld(user: "ha-dry")
+        let world = try await IAMWorld(user: "ha-dry", privateServer: true)
+        defer { world.moto.stop() }
         // Something for the plan to find: a policy already attached to an existing group.
         _ = try await world.admin.createGroup(groupName: "ha-dry-group")
         try await world.admin.attachGroupPolicy(groupName: "ha-dry-group", policyARN: "arn:aws:iam::aws:policy/IAMFullAccess")

@@ -253,14 +253,25 @@ public final class MotoServer: @unchecked Sendable {
         return (status, responseBody)
     }
 
+    /// SIGTERM, then SIGKILL after 3 s. It does not wait through Foundation's
+    /// `waitUntilExit`, which can hang when many processes end at once; the process is
+    /// gone when `kill(pid, 0)` says so (Foundation reaps it).
     private static func terminate(_ process: Process) {
-        guard process.isRunning else { return }
-        process.terminate()
+        let pid = process.processIdentifier
+        guard pid > 0, process.isRunning else { return }
+        kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(3)
-        while process.isRunning, Date() < deadline {
+        while isAlive(pid), Date() < deadline {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if isAlive(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// Alive and not a zombie.
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 }

@@ -7,13 +7,14 @@ import TestSupport
 /// tests of this process; each test uses its own user, profile and files.
 actor SharedMoto {
     static let shared = SharedMoto()
-    private var server: MotoServer?
+    private var starting: Task<MotoServer, Error>?
 
+    /// The one server; callers arriving while it starts wait for the same start.
     func get() async throws -> MotoServer {
-        if let server { return server }
-        let started = try await MotoServer.start()
-        server = started
-        return started
+        if let starting { return try await starting.value }
+        let task = Task { try await MotoServer.start() }
+        starting = task
+        return try await task.value
     }
 }
 
@@ -56,9 +57,10 @@ final class IAMWorld: @unchecked Sendable {
         "arn:aws:iam::aws:policy/AmazonS3FullAccess", "arn:aws:iam::aws:policy/IAMFullAccess",
     ]
 
-    init(user: String, profile: String? = nil) async throws {
+    /// `privateServer`: a moto of its own, for a test that compares moto's whole state.
+    init(user: String, profile: String? = nil, privateServer: Bool = false) async throws {
         sandbox = try Sandbox()
-        moto = try await SharedMoto.shared.get()
+        moto = privateServer ? try await MotoServer.start() : try await SharedMoto.shared.get()
         self.user = user
         self.profile = profile ?? user
         try sandbox.write("aws/credentials", Self.existingCredentials, mode: 0o600)

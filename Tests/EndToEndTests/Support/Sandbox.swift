@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -145,7 +146,7 @@ final class RunningCommand: @unchecked Sendable {
             continuation.yield()
             continuation.finish()
         }
-        try process.run()
+        try ProcessRunner.launch(process)
     }
 
     var pid: Int32 { process.processIdentifier }
