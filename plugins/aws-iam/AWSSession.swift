@@ -11,6 +11,7 @@ public final class AWSSession: Sendable {
     private struct State {
         var resolved: (environment: [String: String], result: Result<AWSConfiguration, AWSConfigurationError>)?
         var recentlyCreated: [String: ContinuousClock.Instant] = [:]
+        var knownAbsent: Set<String> = []
     }
     private let state = Mutex(State())
     private let http = HTTPClient()
@@ -55,6 +56,18 @@ public final class AWSSession: Sendable {
         state.withLock { $0.recentlyCreated[entity.key] = .now }
     }
 
+    /// A plan found `entity` does not exist: later plans of the same run need not ask about
+    /// its policies, tags or keys (it will be created with none).
+    func noteAbsent(_ entity: IAMEntity) {
+        state.withLock { _ = $0.knownAbsent.insert(entity.key) }
+    }
+
+    func isKnownAbsent(_ entity: IAMEntity) -> Bool {
+        state.withLock { $0.knownAbsent.contains(entity.key) }
+    }
+
+    /// Whether this process created `entity` moments ago: it then has no policies, tags,
+    /// keys or memberships but those this run gives it, so an observe need not ask IAM.
     func wasJustCreated(_ entity: IAMEntity) -> Bool {
         state.withLock { state in
             guard let at = state.recentlyCreated[entity.key] else { return false }

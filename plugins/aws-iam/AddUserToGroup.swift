@@ -32,7 +32,8 @@ public struct AddUserToGroup: StepPlugin {
         let summary = "add user \(user) to group \(group)"
         let undo = "remove user \(user) from group \(group)"
         do {
-            if try await groups(of: user, context: context, waiting: false)?.contains(group) == true {
+            if !session.isKnownAbsent(.user(user)), !session.isKnownAbsent(.group(group)),
+               try await groups(of: user, context: context, waiting: false)?.contains(group) == true {
                 return Plan(.unchanged, "user \(user) already in group \(group)", note: "left a member on rollback")
             }
             return Plan(.create, summary, undo: undo)
@@ -43,6 +44,7 @@ public struct AddUserToGroup: StepPlugin {
 
     public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent {
         let user = try inputs.string("user_name"), group = try inputs.string("group_name")
+        if session.wasJustCreated(.user(user)) || session.wasJustCreated(.group(group)) { return ["member_before": false] }
         let member = try await AWSFailure.wrapping { try await groups(of: user, context: context, waiting: true)?.contains(group) ?? false }
         return ["member_before": .bool(member)]
     }

@@ -36,7 +36,9 @@ public struct CreateAccessKey: StepPlugin {
         let summary = "create an access key for user \(user)"
         let undo = "delete that access key"
         do {
-            guard let keys = try await keyIDs(user, context: context, waiting: false) else { return Plan(.create, summary, undo: undo) }
+            guard !session.isKnownAbsent(.user(user)), let keys = try await keyIDs(user, context: context, waiting: false) else {
+                return Plan(.create, summary, undo: undo)
+            }
             if keys.count >= Self.keyLimit {
                 return .blocked(summary, because: "user \(user) already has \(keys.count) access keys (\(keys.sorted().joined(separator: ", "))), IAM's limit; delete one first")
             }
@@ -48,6 +50,8 @@ public struct CreateAccessKey: StepPlugin {
 
     public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent {
         let user = try inputs.string("user_name")
+        // A user this run has just created has no keys yet.
+        if session.wasJustCreated(.user(user)) { return ["existing_key_ids": .list([])] }
         let keys = try await AWSFailure.wrapping { try await keyIDs(user, context: context, waiting: true) } ?? []
         if keys.count >= Self.keyLimit {
             throw PluginError("user \(user) already has \(keys.count) access keys, IAM's limit; delete one and resume")

@@ -35,7 +35,10 @@ public struct CreateGroup: StepPlugin {
         let summary = "create IAM group \(name) (path /runbook/RUN-ID/)"
         let undo = "delete IAM group \(name)"
         do {
-            guard let group = try await existingGroup(name, context: context) else { return Plan(.create, summary, undo: undo) }
+            guard let group = try await existingGroup(name, context: context) else {
+                session.noteAbsent(.group(name))
+                return Plan(.create, summary, undo: undo)
+            }
             if try inputs.bool("adopt", default: false) {
                 return Plan(.unchanged, "adopt existing IAM group \(name)", note: "left as found on rollback")
             }

@@ -36,7 +36,10 @@ public struct CreateUser: StepPlugin {
         let summary = "create IAM user \(name) (tagged \(IAMRules.ownershipTag))"
         let undo = "delete IAM user \(name)"
         do {
-            guard let user = try await existingUser(name, context: context) else { return Plan(.create, summary, undo: undo) }
+            guard let user = try await existingUser(name, context: context) else {
+                session.noteAbsent(.user(name))
+                return Plan(.create, summary, undo: undo)
+            }
             if adopt {
                 return Plan(.unchanged, "adopt existing IAM user \(name)", note: "left as found on rollback")
             }

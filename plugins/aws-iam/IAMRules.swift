@@ -14,7 +14,7 @@ enum IAMRules {
 
     static func policyARN(_ value: String, input: String) -> InputProblem? {
         let pattern = #"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[\w+=,.@/-]+$"#
-        guard value.range(of: pattern, options: .regularExpression) != nil else {
+        guard TextPattern.matches(value, pattern) else {
             return InputProblem(input: input, "'\(value)' is not a managed policy ARN (arn:aws:iam::aws:policy/NAME or arn:aws:iam::ACCOUNT:policy/NAME)")
         }
         return nil
@@ -44,7 +44,7 @@ enum IAMRules {
                 problems.append(InputProblem(input: input, "tag key '\(ownershipTag)' is reserved: runbook marks the users it creates with it"))
             }
             let characters = #"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$"#
-            if key.range(of: characters, options: .regularExpression) == nil || value.range(of: characters, options: .regularExpression) == nil {
+            if !TextPattern.matches(key, characters) || !TextPattern.matches(value, characters) {
                 problems.append(InputProblem(input: input, "tag '\(key.prefix(40))' has characters IAM does not allow (letters, digits, spaces and _ . : / = + - @)"))
             }
         }

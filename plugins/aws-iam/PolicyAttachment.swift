@@ -53,7 +53,8 @@ struct PolicyAttachment: Sendable {
             } catch let error as AWSError where error.isNoSuchEntity {
                 return .blocked(summary, because: "policy \(arn) does not exist")
             }
-            guard let attached = try await attachedPolicies(name, context: context, waiting: false) else {
+            guard !session.isKnownAbsent(target.entity(name)),
+                  let attached = try await attachedPolicies(name, context: context, waiting: false) else {
                 return Plan(.create, summary, undo: undo)
             }
             if attached.contains(arn) {
@@ -67,6 +68,7 @@ struct PolicyAttachment: Sendable {
 
     func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent {
         let name = try inputs.string(target.nameInput), arn = try inputs.string("policy_arn")
+        if session.wasJustCreated(target.entity(name)) { return ["attached_before": false] }
         let attached = try await AWSFailure.wrapping { try await attachedPolicies(name, context: context, waiting: true) } ?? []
         return ["attached_before": .bool(attached.contains(arn))]
     }

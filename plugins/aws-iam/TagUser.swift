@@ -40,7 +40,7 @@ public struct TagUser: StepPlugin {
         let summary = "tag user \(user): \(keys)"
         let undo = "restore the previous values of tags \(keys) on user \(user)"
         do {
-            guard let current = try await currentTags(user, context: context, waiting: false) else {
+            guard !session.isKnownAbsent(.user(user)), let current = try await currentTags(user, context: context, waiting: false) else {
                 return Plan(.create, summary, undo: undo)
             }
             if tags.allSatisfy({ current[$0.key] == $0.value }) {
@@ -59,7 +59,9 @@ public struct TagUser: StepPlugin {
     public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent {
         let user = try inputs.string("user_name")
         let tags = try inputs.stringMap("tags")
-        let current = try await AWSFailure.wrapping { try await currentTags(user, context: context, waiting: true) } ?? [:]
+        // A user this run has just created carries only the ownership tag.
+        let current = session.wasJustCreated(.user(user))
+            ? [:] : try await AWSFailure.wrapping { try await currentTags(user, context: context, waiting: true) } ?? [:]
         var previous: [String: Value] = [:]
         for key in tags.keys { previous[key] = current[key].map(Value.string) ?? .null }
         return ["previous": .map(previous)]

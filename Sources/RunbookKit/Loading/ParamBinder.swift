@@ -175,7 +175,7 @@ public struct ParamBinder {
             }
             // A value built from a secret (a default such as "Bearer ${params.token}") is secret.
             let isSecret = spec.isSecret || value.containsSecret
-            if let pattern = spec.pattern, text.range(of: pattern, options: .regularExpression) == nil {
+            if let pattern = spec.pattern, !TextPattern.matches(text, pattern) {
                 let shown = isSecret ? "the value" : "'\(text)'"
                 return .failure(Problem(message: "\(shown) does not match the pattern \(pattern)"))
             }
@@ -188,7 +188,7 @@ public struct ParamBinder {
             guard case .list(let items) = value else { return .failure(Problem(message: "must be a list, not \(describe(value))")) }
             if let pattern = spec.pattern {
                 for item in items {
-                    guard let text = item.interpolationText, text.range(of: pattern, options: .regularExpression) != nil else {
+                    guard let text = item.interpolationText, TextPattern.matches(text, pattern) else {
                         return .failure(Problem(message: "item \(item.displayText) does not match the pattern \(pattern)"))
                     }
                 }

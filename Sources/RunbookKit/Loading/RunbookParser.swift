@@ -140,7 +140,7 @@ public struct RunbookParser {
         }
 
         var pattern = reader.string("pattern", into: &diagnostics)
-        if let text = pattern, (try? NSRegularExpression(pattern: text)) == nil {
+        if let text = pattern, !TextPattern.isValid(text) {
             diagnostics.append(Diagnostic("param '\(name)': 'pattern' is not a valid regular expression",
                                           at: reader.node("pattern").map(yaml.location)))
             pattern = nil
@@ -300,6 +300,6 @@ public struct RunbookParser {
     }
 
     static func matches(_ text: String, _ pattern: String) -> Bool {
-        text.range(of: pattern, options: .regularExpression) != nil
+        TextPattern.matches(text, pattern)
     }
 }

@@ -35,6 +35,8 @@ public final class SQLiteRunStore: RunStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Deleted and purged content (sealed secrets, pruned runs) is overwritten, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // The working set is a few pages per step: a small page cache keeps memory low.
+            try db.execute(sql: "PRAGMA cache_size = -256")
         }
         do {
             // Two processes opening a new database at once must not both migrate it.
@@ -279,19 +281,19 @@ public final class SQLiteRunStore: RunStore {
                     let sealedInputs = try codec.seal(.map(inputs.values), field: "inputs")
                     let sealedIntent = try codec.seal(.map(intent.values), field: "intent")
                     try insertSecrets(sealedInputs.rows + sealedIntent.rows, db: db)
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE instances SET state = ?, attempt = ?, inputs = ?, intent = ?, error = NULL,
                             started_at = COALESCE(started_at, ?), finished_at = NULL
                         WHERE run_id = ? AND name = ?
-                        """, arguments: [state, attempt, sealedInputs.json, sealedIntent.json, now, runID, instance])
+                        """).execute(arguments: [state, attempt, sealedInputs.json, sealedIntent.json, now, runID, instance])
                     try requireChanged(db, runID: runID, instance: instance)
                     try append(db, runID: runID, instance: instance, kind: .started, message: "attempt \(attempt)")
                 case .applied(let outputs, let note):
                     let sealed = try codec.seal(.map(outputs.values), field: "outputs")
                     try insertSecrets(sealed.rows, db: db)
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE instances SET state = ?, outputs = ?, error = NULL, finished_at = ? WHERE run_id = ? AND name = ?
-                        """, arguments: [state, sealed.json, now, runID, instance])
+                        """).execute(arguments: [state, sealed.json, now, runID, instance])
                     try requireChanged(db, runID: runID, instance: instance)
                     try append(db, runID: runID, instance: instance, kind: note == nil ? .applied : .settled,
                                message: note ?? "applied")
@@ -455,14 +457,14 @@ public final class SQLiteRunStore: RunStore {
     // MARK: - Helpers
 
     private func fence(_ db: Database, runID: String, owner: LeaseOwner) throws {
-        let token = try String.fetchOne(db, sql: "SELECT lease_token FROM runs WHERE id = ?", arguments: [runID])
+        let token = try String.fetchOne(db.cachedStatement(sql: "SELECT lease_token FROM runs WHERE id = ?"), arguments: [runID])
         guard token == owner.token else { throw StoreError.leaseLost(runID: runID) }
     }
 
     private func updateState(_ db: Database, state: String, error: String?, runID: String, instance: String, now: Double?) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE instances SET state = ?, error = ?, finished_at = COALESCE(?, finished_at) WHERE run_id = ? AND name = ?
-            """, arguments: [state, error, now, runID, instance])
+            """).execute(arguments: [state, error, now, runID, instance])
         try requireChanged(db, runID: runID, instance: instance)
     }
 
@@ -474,16 +476,18 @@ public final class SQLiteRunStore: RunStore {
     }
 
     private func append(_ db: Database, runID: String, instance: String?, kind: JournalKind, message: String) throws {
-        try db.execute(sql: "INSERT INTO journal (run_id, at, instance, kind, message) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [runID, Date().timeIntervalSince1970, instance, kind.rawValue, message])
+        // Cached statements: these run twice per step, and compiling SQL each time was a
+        // measurable part of the per-step cost.
+        try db.cachedStatement(sql: "INSERT INTO journal (run_id, at, instance, kind, message) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [runID, Date().timeIntervalSince1970, instance, kind.rawValue, message])
     }
 
     private func insertSecrets(_ rows: [SecretRow], db: Database) throws {
         for row in rows {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO secrets (run_id, instance, field, fingerprint, nonce, ciphertext, purged_at, key_id)
                 VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
-                """, arguments: [row.runID, row.instance, row.field, row.fingerprint, row.sealed.nonce, row.sealed.ciphertext,
+                """).execute(arguments: [row.runID, row.instance, row.field, row.fingerprint, row.sealed.nonce, row.sealed.ciphertext,
                                  row.keyID])
         }
     }
