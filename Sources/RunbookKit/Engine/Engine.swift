@@ -354,6 +354,7 @@ public final class Engine: Sendable {
             observer.handle(.instanceStarted(name: name, attempt: attempt))
 
             var outputs: Outputs
+            let applyBegan = ContinuousClock.now
             do {
                 let ctx = context(session, instance: name, attempt: attempt)
                 outputs = try await withTimeout(step.timeout) {
@@ -384,7 +385,7 @@ public final class Engine: Sendable {
             }
             configuration.failpoint.trigger(instance: name, point: .afterApply)
             outputs = Self.markSecrets(outputs, names: secretOutputs, known: session.redactor)
-            try store.record(.applied(outputs, note: nil), instance: name, runID: session.runID, owner: owner)
+            try store.record(.applied(outputs, took: applyBegan.duration(to: .now)), instance: name, runID: session.runID, owner: owner)
             session.update(index) {
                 $0.state = .applied
                 $0.outputs = outputs

@@ -93,8 +93,9 @@ public enum LeaseAcquisition: Sendable, Equatable {
 public enum InstanceTransition: Sendable {
     /// The checkpoint before apply: resolved inputs, the observed intent, and the attempt.
     case started(attempt: Int, inputs: Inputs, intent: Intent)
-    /// Apply (or reconcile, `settledBy`) found the change in place.
-    case applied(Outputs, note: String?)
+    /// Apply made the change (`took`: how long the plugin's apply ran), or reconcile found
+    /// it in place (`note` says so).
+    case applied(Outputs, note: String? = nil, took: Duration? = nil)
     case failed(String)
     case skipped(String)
     /// Reconcile found nothing applied (or repaired a partial effect): ready to apply again.

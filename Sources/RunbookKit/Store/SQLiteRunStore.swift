@@ -288,7 +288,7 @@ public final class SQLiteRunStore: RunStore {
                         """).execute(arguments: [state, attempt, sealedInputs.json, sealedIntent.json, now, runID, instance])
                     try requireChanged(db, runID: runID, instance: instance)
                     try append(db, runID: runID, instance: instance, kind: .started, message: "attempt \(attempt)")
-                case .applied(let outputs, let note):
+                case .applied(let outputs, let note, let took):
                     let sealed = try codec.seal(.map(outputs.values), field: "outputs")
                     try insertSecrets(sealed.rows, db: db)
                     try db.cachedStatement(sql: """
@@ -296,7 +296,7 @@ public final class SQLiteRunStore: RunStore {
                         """).execute(arguments: [state, sealed.json, now, runID, instance])
                     try requireChanged(db, runID: runID, instance: instance)
                     try append(db, runID: runID, instance: instance, kind: note == nil ? .applied : .settled,
-                               message: note ?? "applied")
+                               message: note ?? took.map { "applied in \(Self.milliseconds($0)) ms" } ?? "applied")
                 case .failed(let message):
                     try updateState(db, state: state, error: message, runID: runID, instance: instance, now: now)
                     try append(db, runID: runID, instance: instance, kind: .failed, message: message)
@@ -455,6 +455,13 @@ public final class SQLiteRunStore: RunStore {
     }
 
     // MARK: - Helpers
+
+    /// `2.137`: durations in the journal, to the microsecond.
+    static func milliseconds(_ duration: Duration) -> String {
+        let micros = Int((duration.seconds * 1_000_000).rounded())
+        let fraction = String(micros % 1000)
+        return "\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
 
     private func fence(_ db: Database, runID: String, owner: LeaseOwner) throws {
         let token = try String.fetchOne(db.cachedStatement(sql: "SELECT lease_token FROM runs WHERE id = ?"), arguments: [runID])

@@ -17,7 +17,7 @@ struct Log: AsyncParsableCommand {
         if format.output == .json {
             JSONOutput.print(.list(entries.map { entry in
                 .map([
-                    "seq": .int(Int(entry.sequence)), "at": .string(Timestamp.iso(entry.at)),
+                    "seq": .int(Int(entry.sequence)), "at": .string(UTCTimestamp.iso8601(entry.at, milliseconds: true)),
                     "instance": entry.instance.map(Value.string) ?? .null, "kind": .string(entry.kind.rawValue),
                     "message": .string(entry.message),
                 ])
@@ -26,7 +26,7 @@ struct Log: AsyncParsableCommand {
         }
         for entry in entries {
             let instance = entry.instance.map { "  \($0)" } ?? ""
-            Terminal.out("\(Timestamp.iso(entry.at))  \(entry.kind.rawValue)\(instance)  \(entry.message)")
+            Terminal.out("\(UTCTimestamp.iso8601(entry.at, milliseconds: true))  \(entry.kind.rawValue)\(instance)  \(entry.message)")
         }
     }
 }
