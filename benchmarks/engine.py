@@ -6,6 +6,8 @@
 2. Time from `runbook resume` to the first new step, on a run with 10,000 instances.
 3. Cold start of `runbook validate` (20-step runbook) and `runbook status`.
 4. Peak memory (max RSS) of the 1,000-instance run.
+5. Cost of sealing a secret (AES-256-GCM + fingerprint + its row), next to the per-step
+   checkpoint cost: the same 1,000-instance run with each step's input and output secret.
 
 Usage: benchmarks/engine.py [path/to/runbook]   (default .build/release/runbook)
 """
@@ -102,6 +104,20 @@ def main():
     results["run_1000_total_s"] = e
     results["fixed_cost_s"] = fixed
     results["peak_rss_mib"] = max(rss) / 1024
+
+    # 5: the same run with secrets: each step seals its input and its output (2 values).
+    with open(os.path.join(WORK, "runbooks", "secret.yaml"), "w") as f:
+        f.write("name: secret\nparams:\n  items: { type: list }\n  token: { type: string, secret: true }\nsteps:\n"
+                "  - id: each\n    foreach: ${params.items}\n    uses: core.set\n    with: { value: \"${params.token}-${item}\" }\n")
+    secret_times = []
+    for rep in range(3):
+        home = os.path.join(WORK, f"home-secret-{rep}")
+        t, _ = timed([BIN, "execute", "secret", "--params-file", items, "--param", "token=s3cr3t-value"], env(home))
+        secret_times.append(t)
+    per_step_secret = (min(secret_times) - fixed) / n
+    results["per_step_with_2_secrets_ms"] = per_step_secret * 1000
+    results["per_secret_value_ms"] = (per_step_secret - per_step) / 2 * 1000
+    results["per_secret_vs_checkpoint"] = ((per_step_secret - per_step) / 2) / (fl / n / 2)
 
     # 2: resume to first new step on a 10,000-instance run.
     n = 10000

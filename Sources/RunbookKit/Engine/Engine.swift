@@ -384,7 +384,8 @@ public final class Engine: Sendable {
                 return .failed(message)
             }
             configuration.failpoint.trigger(instance: name, point: .afterApply)
-            outputs = Self.markSecrets(outputs, names: secretOutputs, known: session.redactor)
+            outputs = Self.markSecrets(outputs, names: secretOutputs, known: session.redactor,
+                                       nearby: Redactor(collecting: [.map(inputs.values)]))
             try store.record(.applied(outputs, took: applyBegan.duration(to: .now)), instance: name, runID: session.runID, owner: owner)
             session.update(index) {
                 $0.state = .applied
@@ -436,7 +437,8 @@ public final class Engine: Sendable {
         }
         switch settlement {
         case .applied(let outputs):
-            let marked = Self.markSecrets(outputs, names: type(of: plugin).outputs.secretNames, known: session.redactor)
+            let marked = Self.markSecrets(outputs, names: type(of: plugin).outputs.secretNames, known: session.redactor,
+                                          nearby: Redactor(collecting: [.map(inputs.values)]))
             try store.record(.applied(marked, note: "settled: the change was in place"), instance: record.name,
                              runID: session.runID, owner: owner)
             session.update(index) {
@@ -562,13 +564,13 @@ public final class Engine: Sendable {
 
     /// Outputs the plugin declares secret are secret, whatever it returned; so is any output
     /// that carries a secret the run knows.
-    static func markSecrets(_ outputs: Outputs, names: Set<String>, known: Redactor) -> Outputs {
+    static func markSecrets(_ outputs: Outputs, names: Set<String>, known: Redactor, nearby: Redactor) -> Outputs {
         var result = outputs
         for (name, value) in outputs.values {
             if names.contains(name), case .string(let text) = value {
                 result[name] = .secret(Secret(text))
             } else {
-                result[name] = known.sealingKnownSecrets(value)
+                result[name] = known.sealingKnownSecrets(value, nearby: nearby)
             }
         }
         return result

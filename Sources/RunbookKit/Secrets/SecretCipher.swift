@@ -1,10 +1,21 @@
 import CRunbookOpenSSL
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// AES-256-GCM with a random 96-bit nonce per value, through OpenSSL's EVP interface.
 /// The additional data binds a ciphertext to its place (run, instance, field), so a
 /// ciphertext copied to another row does not decrypt.
 struct SecretCipher: Sendable {
+    /// AES-256-GCM fetched once: OpenSSL 3's implicit fetch (`EVP_aes_256_gcm()`) looks the
+    /// algorithm up in the provider on every initialisation, which dominated sealing a value.
+    /// It lives as long as the process.
+    nonisolated(unsafe) private static let aesGCM: OpaquePointer? = {
+        CryptoLibrary.ensure()
+        return EVP_CIPHER_fetch(nil, "AES-256-GCM", nil)
+    }()
+
     static let keyLength = 32
     static let nonceLength = 12
     static let tagLength = 16
@@ -40,7 +51,7 @@ struct SecretCipher: Sendable {
         var output = [UInt8](repeating: 0, count: input.count + Self.tagLength)
         var length: Int32 = 0
         var total = 0
-        guard EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, encryptionKey, nonce) == 1,
+        guard EVP_EncryptInit_ex(ctx, Self.aesGCM ?? EVP_aes_256_gcm(), nil, encryptionKey, nonce) == 1,
               EVP_EncryptUpdate(ctx, nil, &length, aad, Int32(aad.count)) == 1 else {
             throw .crypto("AES-GCM initialisation failed")
         }
@@ -75,7 +86,7 @@ struct SecretCipher: Sendable {
         var output = [UInt8](repeating: 0, count: body.count + Self.tagLength)
         var length: Int32 = 0
         var total = 0
-        guard EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, encryptionKey, nonce) == 1,
+        guard EVP_DecryptInit_ex(ctx, Self.aesGCM ?? EVP_aes_256_gcm(), nil, encryptionKey, nonce) == 1,
               EVP_DecryptUpdate(ctx, nil, &length, aad, Int32(aad.count)) == 1 else {
             throw .crypto("AES-GCM initialisation failed")
         }
@@ -103,10 +114,23 @@ struct SecretCipher: Sendable {
         return Hex.string(mac.prefix(4))
     }
 
+    /// HMAC fetched once, for the same reason as `aesGCM`; its parameter names as C strings
+    /// that live as long as the process.
+    nonisolated(unsafe) private static let hmac: OpaquePointer? = {
+        CryptoLibrary.ensure()
+        return EVP_MAC_fetch(nil, "HMAC", nil)
+    }()
+    nonisolated(unsafe) private static let digestKey = strdup("digest")
+    nonisolated(unsafe) private static let sha256Name = strdup("SHA256")
+
     static func hmacSHA256(key: [UInt8], data: [UInt8]) throws(SecretError) -> [UInt8] {
+        guard let mac = hmac, let ctx = EVP_MAC_CTX_new(mac) else { throw .crypto("HMAC-SHA256 is not available") }
+        defer { EVP_MAC_CTX_free(ctx) }
+        var params = [OSSL_PARAM_construct_utf8_string(digestKey, sha256Name, 0), OSSL_PARAM_construct_end()]
         var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        guard HMAC(EVP_sha256(), key, Int32(key.count), data, data.count, &out, &length) != nil, length == 32 else {
+        var length = 0
+        guard EVP_MAC_init(ctx, key, key.count, &params) == 1, EVP_MAC_update(ctx, data, data.count) == 1,
+              EVP_MAC_final(ctx, &out, &length, out.count) == 1, length == 32 else {
             throw .crypto("HMAC-SHA256 failed")
         }
         return out
