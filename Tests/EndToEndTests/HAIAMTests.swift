@@ -89,6 +89,27 @@ struct HAIAMTests {
         try await world.expectRolledBack(filesBefore: before)
     }
 
+    @Test func accessDeniedNamesThePermissionAndTheRunResumesOnceGranted() async throws {
+        let world = try await IAMWorld(user: "ha-denied")
+        // An operator whose key may read IAM but not change it.
+        let operatorName = "ha-denied-operator"
+        _ = try await world.admin.createUser(userName: operatorName)
+        try await world.admin.attachUserPolicy(userName: operatorName, policyARN: "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        let key = try await world.admin.createAccessKey(userName: operatorName)
+        let asOperator = ["AWS_ACCESS_KEY_ID": key.accessKeyID, "AWS_SECRET_ACCESS_KEY": key.secretAccessKey]
+
+        let denied = try await world.execute(environment: asOperator)
+        #expect(denied.status == 1, "\(denied)")
+        #expect(denied.stdout.contains("AccessDenied") && denied.stdout.contains("iam:CreateUser"), "\(denied)")
+        #expect(denied.stdout.contains("runbook resume "), "\(denied)")
+        #expect(try await !world.userExists())
+
+        try await world.admin.attachUserPolicy(userName: operatorName, policyARN: "arn:aws:iam::aws:policy/AdministratorAccess")
+        let resumed = try await world.sandbox.run(["resume"], environment: asOperator)
+        #expect(resumed.status == 0, "\(resumed)")
+        try await world.expectCompleted()
+    }
+
     @Test func aUserAtTheKeyLimitIsReportedBeforeAnyChange() async throws {
         let world = try await IAMWorld(user: "ha-keys")
         _ = try await world.admin.createUser(userName: world.user)

@@ -170,3 +170,31 @@ struct SecretTests {
         #expect(runs.isEmpty)
     }
 }
+
+/// A `core.shell` command sees a secret only when its step passes it.
+@Suite("Secrets and child processes")
+struct SecretChildTests {
+    @Test func aCommandGetsASecretOnlyThroughItsEnv() async throws {
+        let sandbox = try Sandbox()
+        let secret = "child-\(UUID().uuidString.prefix(12))"
+        try sandbox.writeRunbook("child", """
+            name: child
+            params:
+              token: { type: string, secret: true }
+            steps:
+              - id: without
+                uses: core.shell
+                with: { run: "env > without.env; cat /proc/$$/cmdline > without.cmd" }
+              - id: with
+                uses: core.shell
+                with: { run: "env > with.env", env: { TOKEN: "${params.token}" } }
+            """)
+        try sandbox.write("token.yaml", "token: \(secret)\n", mode: 0o600)
+        let run = try await sandbox.run("execute", "child", "--params-file", "token.yaml")
+        #expect(run.status == 0, "\(run)")
+        #expect(sandbox.read("without.env")?.contains(secret) == false, "not in the environment of a step that did not ask")
+        #expect(sandbox.read("without.cmd")?.contains(secret) == false, "not on a command line")
+        #expect(sandbox.read("with.env")?.contains("TOKEN=\(secret)") == true, "passed when the step asks")
+        #expect(!run.output.contains(secret))
+    }
+}

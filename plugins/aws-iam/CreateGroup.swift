@@ -91,7 +91,8 @@ public struct CreateGroup: StepPlugin {
             return .applied(outputs(try await AWSFailure.wrapping { try await iam.getGroup(groupName: name).group }, created: false))
         }
         do {
-            let group = try await EventualConsistency.retryingNoSuchEntity(.group(name), context: context) {
+            let group = try await EventualConsistency.retryingNoSuchEntity(.group(name), context: context,
+                                                                           delays: EventualConsistency.settlingDelays(context)) {
                 try await iam.getGroup(groupName: name).group
             }
             guard group.path == Self.ownershipPath(context.runID) else {

@@ -94,7 +94,8 @@ public struct CreateUser: StepPlugin {
         // The intent says we were creating it: one NoSuchEntity may only mean IAM has not
         // caught up yet, so look again for a while before concluding it was not created.
         do {
-            let user = try await EventualConsistency.retryingNoSuchEntity(.user(name), context: context) {
+            let user = try await EventualConsistency.retryingNoSuchEntity(.user(name), context: context,
+                                                                          delays: EventualConsistency.settlingDelays(context)) {
                 try await iam.getUser(userName: name)
             }
             guard ownerRun(of: user) == context.runID else {

@@ -423,8 +423,9 @@ public final class Engine: Sendable {
         }
         let settlement: Settlement
         do {
-            settlement = try await plugin.reconcile(inputs, intent: intent,
-                                                    context: context(session, instance: record.name, attempt: record.attempt))
+            var ctx = context(session, instance: record.name, attempt: record.attempt)
+            ctx.settling = record.state == .failed ? .afterFailure(record.error ?? "") : .inDoubt
+            settlement = try await plugin.reconcile(inputs, intent: intent, context: ctx)
         } catch {
             let message = "cannot settle \(record.name): \(describe(error, session))"
             try store.record(.failed(message), instance: record.name, runID: session.runID, owner: owner)

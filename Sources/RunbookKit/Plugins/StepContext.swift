@@ -1,5 +1,15 @@
 import Foundation
 
+/// Why an instance is being settled.
+public enum Settling: Sendable, Hashable {
+    /// The process died (or was abandoned) between `started` and the next checkpoint:
+    /// apply may have done anything, including all of its work.
+    case inDoubt
+    /// Apply returned an error (the message). Usually nothing happened; a timeout or a lost
+    /// answer may still have left an effect, so it is settled all the same.
+    case afterFailure(String)
+}
+
 /// What the engine tells a plugin about the call it is making.
 public struct StepContext: Sendable {
     public var runID: String
@@ -16,6 +26,8 @@ public struct StepContext: Sendable {
     /// Pre-flight of a real run (not `--dry-run`): a plan that cannot check live state
     /// (no credentials) should block rather than say "not checked".
     public var isPreflight: Bool
+    /// Why `reconcile` is being asked, when it is.
+    public var settling: Settling?
     /// A note for the run's journal (`retrying after NoSuchEntity`). Secrets are redacted by the engine.
     public var note: @Sendable (String) -> Void
 
