@@ -42,7 +42,7 @@ public struct CreateGroup: StepPlugin {
             if try inputs.bool("adopt", default: false) {
                 return Plan(.unchanged, "adopt existing IAM group \(name)", note: "left as found on rollback")
             }
-            return .blocked("IAM group \(name) already exists", because: notOursReason(group))
+            return .blocked("IAM group \(name) already exists", because: Self.notOursReason(group))
         } catch {
             return AWSFailure.unchecked(summary, undo: undo, because: error, context: context)
         }
@@ -54,7 +54,7 @@ public struct CreateGroup: StepPlugin {
             return ["existed": false]
         }
         guard try inputs.bool("adopt", default: false) else {
-            throw PluginError("IAM group \(name) already exists: \(notOursReason(group))")
+            throw PluginError("IAM group \(name) already exists: \(Self.notOursReason(group))")
         }
         return ["existed": true]
     }
@@ -63,25 +63,9 @@ public struct CreateGroup: StepPlugin {
         let name = try inputs.string("group_name")
         let iam = try session.iam(context)
         if try intent.bool("existed") {
-            let group = try await AWSFailure.wrapping { try await iam.getGroup(groupName: name).group }
-            return outputs(group, created: false)
+            return outputs(try await AWSFailure.wrapping { try await iam.getGroup(groupName: name).group }, created: false)
         }
-        do {
-            let group = try await iam.createGroup(groupName: name, path: Self.ownershipPath(context.runID))
-            session.noteCreated(.group(name))
-            return outputs(group, created: true)
-        } catch let error as AWSError where error.isEntityAlreadyExists {
-            let group = try await AWSFailure.wrapping {
-                try await EventualConsistency.retryingNoSuchEntity(.group(name), context: context) { try await iam.getGroup(groupName: name).group }
-            }
-            guard group.path == Self.ownershipPath(context.runID) else {
-                throw PluginError("IAM group \(name) already exists: \(notOursReason(group))")
-            }
-            session.noteCreated(.group(name))
-            return outputs(group, created: true)
-        } catch {
-            throw AWSFailure.describe(error)
-        }
+        return outputs(try await creation(name, iam: iam, context: context).apply().group, created: true)
     }
 
     public func reconcile(_ inputs: Inputs, intent: Intent, context: StepContext) async throws -> Settlement {
@@ -90,40 +74,15 @@ public struct CreateGroup: StepPlugin {
         if try intent.bool("existed") {
             return .applied(outputs(try await AWSFailure.wrapping { try await iam.getGroup(groupName: name).group }, created: false))
         }
-        do {
-            let group = try await EventualConsistency.retryingNoSuchEntity(.group(name), context: context,
-                                                                           delays: EventualConsistency.settlingDelays(context)) {
-                try await iam.getGroup(groupName: name).group
-            }
-            guard group.path == Self.ownershipPath(context.runID) else {
-                throw PluginError("IAM group \(name) was created by someone else meanwhile: \(notOursReason(group))")
-            }
-            session.noteCreated(.group(name))
-            return .applied(outputs(group, created: true))
-        } catch let error as AWSError where error.isNoSuchEntity {
-            return .notApplied
-        } catch let error as PluginError {
-            throw error
-        } catch {
-            throw AWSFailure.describe(error)
-        }
+        guard let members = try await creation(name, iam: iam, context: context).settle() else { return .notApplied }
+        return .applied(outputs(members.group, created: true))
     }
 
     public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {
         guard try !intent.bool("existed") else { return }
         let name = try inputs.string("group_name")
         let iam = try session.iam(context)
-        let members: IAMGroupMembers
-        do {
-            members = try await iam.getGroup(groupName: name)
-        } catch let error as AWSError where error.isNoSuchEntity {
-            return
-        } catch {
-            throw AWSFailure.describe(error)
-        }
-        guard members.group.path == Self.ownershipPath(context.runID) else {
-            throw PluginError("not deleting IAM group \(name): \(notOursReason(members.group))")
-        }
+        guard let members = try await creation(name, iam: iam, context: context).ownedForDeletion() else { return }
         do {
             try await iam.deleteGroup(groupName: name)
         } catch let error as AWSError where error.isNoSuchEntity {
@@ -141,6 +100,17 @@ public struct CreateGroup: StepPlugin {
         }
     }
 
+    /// Creating the group with the path `/runbook/RUN-ID/`, in the `CreateGroup` call itself.
+    private func creation(_ name: String, iam: IAMClient, context: StepContext) -> OwnedCreation<IAMGroupMembers> {
+        let path = Self.ownershipPath(context.runID)
+        return OwnedCreation(
+            entity: .group(name), session: session, context: context,
+            fetch: { try await iam.getGroup(groupName: name) },
+            create: { IAMGroupMembers(group: try await iam.createGroup(groupName: name, path: path), users: []) },
+            isOurs: { members in members.group.path == path },
+            notOursReason: { members in Self.notOursReason(members.group) })
+    }
+
     private func existingGroup(_ name: String, context: StepContext) async throws -> IAMGroup? {
         do {
             return try await session.iam(context).getGroup(groupName: name).group
@@ -149,7 +119,7 @@ public struct CreateGroup: StepPlugin {
         }
     }
 
-    private func notOursReason(_ group: IAMGroup) -> String {
+    private static func notOursReason(_ group: IAMGroup) -> String {
         if group.path.hasPrefix("/runbook/") {
             return "it was created by another runbook run (path \(group.path)); pass --param adopt=true to use it as found"
         }

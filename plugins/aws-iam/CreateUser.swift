@@ -43,7 +43,7 @@ public struct CreateUser: StepPlugin {
             if adopt {
                 return Plan(.unchanged, "adopt existing IAM user \(name)", note: "left as found on rollback")
             }
-            return .blocked("IAM user \(name) already exists", because: notOursReason(user))
+            return .blocked("IAM user \(name) already exists", because: Self.notOursReason(user))
         } catch {
             return AWSFailure.unchecked(summary, undo: undo, because: error, context: context)
         }
@@ -54,7 +54,7 @@ public struct CreateUser: StepPlugin {
         let user = try await AWSFailure.wrapping { try await existingUser(name, context: context) }
         guard let user else { return ["existed": false] }
         guard try inputs.bool("adopt", default: false) else {
-            throw PluginError("IAM user \(name) already exists: \(notOursReason(user))")
+            throw PluginError("IAM user \(name) already exists: \(Self.notOursReason(user))")
         }
         return ["existed": true, "arn": .string(user.arn)]
     }
@@ -63,26 +63,9 @@ public struct CreateUser: StepPlugin {
         let name = try inputs.string("user_name")
         let iam = try session.iam(context)
         if try intent.bool("existed") {
-            let user = try await AWSFailure.wrapping { try await iam.getUser(userName: name) }
-            return outputs(user, created: false)
+            return outputs(try await AWSFailure.wrapping { try await iam.getUser(userName: name) }, created: false)
         }
-        do {
-            let user = try await iam.createUser(userName: name, tags: [Tag(key: IAMRules.ownershipTag, value: context.runID)])
-            session.noteCreated(.user(name))
-            return outputs(user, created: true)
-        } catch let error as AWSError where error.isEntityAlreadyExists {
-            // An earlier attempt of this run may have created it before its answer was lost.
-            let user = try await AWSFailure.wrapping {
-                try await EventualConsistency.retryingNoSuchEntity(.user(name), context: context) { try await iam.getUser(userName: name) }
-            }
-            guard ownerRun(of: user) == context.runID else {
-                throw PluginError("IAM user \(name) already exists: \(notOursReason(user))")
-            }
-            session.noteCreated(.user(name))
-            return outputs(user, created: true)
-        } catch {
-            throw AWSFailure.describe(error)
-        }
+        return outputs(try await creation(name, iam: iam, context: context).apply(), created: true)
     }
 
     public func reconcile(_ inputs: Inputs, intent: Intent, context: StepContext) async throws -> Settlement {
@@ -91,25 +74,8 @@ public struct CreateUser: StepPlugin {
         if try intent.bool("existed") {
             return .applied(outputs(try await AWSFailure.wrapping { try await iam.getUser(userName: name) }, created: false))
         }
-        // The intent says we were creating it: one NoSuchEntity may only mean IAM has not
-        // caught up yet, so look again for a while before concluding it was not created.
-        do {
-            let user = try await EventualConsistency.retryingNoSuchEntity(.user(name), context: context,
-                                                                          delays: EventualConsistency.settlingDelays(context)) {
-                try await iam.getUser(userName: name)
-            }
-            guard ownerRun(of: user) == context.runID else {
-                throw PluginError("IAM user \(name) was created by someone else meanwhile: \(notOursReason(user))")
-            }
-            session.noteCreated(.user(name))
-            return .applied(outputs(user, created: true))
-        } catch let error as AWSError where error.isNoSuchEntity {
-            return .notApplied
-        } catch let error as PluginError {
-            throw error
-        } catch {
-            throw AWSFailure.describe(error)
-        }
+        guard let user = try await creation(name, iam: iam, context: context).settle() else { return .notApplied }
+        return .applied(outputs(user, created: true))
     }
 
     public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {
@@ -117,17 +83,7 @@ public struct CreateUser: StepPlugin {
         guard try !intent.bool("existed") else { return }
         let name = try inputs.string("user_name")
         let iam = try session.iam(context)
-        let user: IAMUser
-        do {
-            user = try await iam.getUser(userName: name)
-        } catch let error as AWSError where error.isNoSuchEntity {
-            return
-        } catch {
-            throw AWSFailure.describe(error)
-        }
-        guard ownerRun(of: user) == context.runID else {
-            throw PluginError("not deleting IAM user \(name): \(notOursReason(user))")
-        }
+        guard try await creation(name, iam: iam, context: context).ownedForDeletion() != nil else { return }
         do {
             try await iam.deleteUser(userName: name)
         } catch let error as AWSError where error.isNoSuchEntity {
@@ -141,6 +97,17 @@ public struct CreateUser: StepPlugin {
 
     // MARK: -
 
+    /// Creating the user tagged `runbook:run` = the run id, in the `CreateUser` call itself.
+    private func creation(_ name: String, iam: IAMClient, context: StepContext) -> OwnedCreation<IAMUser> {
+        let runID = context.runID
+        return OwnedCreation(
+            entity: .user(name), session: session, context: context,
+            fetch: { try await iam.getUser(userName: name) },
+            create: { try await iam.createUser(userName: name, tags: [Tag(key: IAMRules.ownershipTag, value: runID)]) },
+            isOurs: { user in Self.ownerRun(of: user) == runID },
+            notOursReason: { user in Self.notOursReason(user) })
+    }
+
     private func existingUser(_ name: String, context: StepContext) async throws -> IAMUser? {
         do {
             return try await session.iam(context).getUser(userName: name)
@@ -149,11 +116,11 @@ public struct CreateUser: StepPlugin {
         }
     }
 
-    private func ownerRun(of user: IAMUser) -> String? {
+    private static func ownerRun(of user: IAMUser) -> String? {
         user.tags.first { $0.key == IAMRules.ownershipTag }?.value
     }
 
-    private func notOursReason(_ user: IAMUser) -> String {
+    private static func notOursReason(_ user: IAMUser) -> String {
         if let owner = ownerRun(of: user) {
             return "it was created by another runbook run (\(owner)); pass --param adopt=true to use it as found"
         }
