@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import RunbookKit
 import Testing
+import TestSupport
 
 /// The SQLite store: a real `state.db` in a temp `RUNBOOK_HOME`.
 @Suite("SQLite store")

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RunbookKit
 import Testing
+import TestSupport
 
 /// Secret values: never shown, redacted from text, sealed with AES-256-GCM under a key file
 /// that must be private.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RunbookKit
 import Testing
+import TestSupport
 
 /// Finding runbooks by name or path.
 @Suite("Locating runbooks")

@@ -21,6 +21,11 @@ public final class TemporaryDirectory: Sendable {
         url = URL(fileURLWithPath: String(cString: created), isDirectory: true)
     }
 
+    /// The path of `component` inside the directory (nothing is created).
+    public func file(_ component: String) -> String {
+        appending(component).path
+    }
+
     /// The URL of a path inside the directory (nothing is created).
     public func appending(_ relativePath: String) -> URL {
         url.appendingPathComponent(relativePath)

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RunbookKit
 import Testing
+import TestSupport
 
 /// An engine over a real store in a temp `RUNBOOK_HOME`, with the test plugins sharing one
 /// ledger. One per test.

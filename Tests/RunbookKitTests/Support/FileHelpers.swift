@@ -1,31 +1,8 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A fresh directory under the system temp dir (mode 0700, from mkdtemp), removed with
-/// everything in it when the last reference goes away. Suites hold one per test.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() throws {
-        let template = (NSTemporaryDirectory() as NSString).appendingPathComponent("runbook-unit-XXXXXX")
-        var bytes = Array(template.utf8CString)
-        guard let made = mkdtemp(&bytes) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: template])
-        }
-        path = String(cString: made)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// `path/component`.
-    func file(_ component: String) -> String {
-        (path as NSString).appendingPathComponent(component)
-    }
-}
 
 /// Permission bits of a file, `0o600`.
 func fileMode(_ path: String) throws -> Int {
