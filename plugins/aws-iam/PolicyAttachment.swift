@@ -134,19 +134,12 @@ struct PolicyAttachment: Sendable {
     }
 }
 
-/// `aws.iam.attach-user-policy`: attaches a managed policy to a user.
-public struct AttachUserPolicy: StepPlugin {
-    public static let id = "aws.iam.attach-user-policy"
-    public static let summary = "Attach a managed policy to an IAM user (left attached on rollback if it was before)"
-    public static let inputs = PolicyAttachment.inputs(.user)
-    public static let outputs = PolicyAttachment.outputs(.user)
+/// A plugin that is a `PolicyAttachment`: the protocol's calls go to it.
+protocol PolicyAttaching: StepPlugin {
+    var attachment: PolicyAttachment { get }
+}
 
-    let attachment: PolicyAttachment
-
-    public init(session: AWSSession) {
-        attachment = PolicyAttachment(target: .user, session: session)
-    }
-
+extension PolicyAttaching {
     public func validate(_ inputs: Inputs) -> [InputProblem] { attachment.validate(inputs) }
     public func plan(_ inputs: Inputs, context: StepContext) async throws -> Plan { try await attachment.plan(inputs, context: context) }
     public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent { try await attachment.observe(inputs, context: context) }
@@ -161,8 +154,22 @@ public struct AttachUserPolicy: StepPlugin {
     }
 }
 
+/// `aws.iam.attach-user-policy`: attaches a managed policy to a user.
+public struct AttachUserPolicy: PolicyAttaching {
+    public static let id = "aws.iam.attach-user-policy"
+    public static let summary = "Attach a managed policy to an IAM user (left attached on rollback if it was before)"
+    public static let inputs = PolicyAttachment.inputs(.user)
+    public static let outputs = PolicyAttachment.outputs(.user)
+
+    let attachment: PolicyAttachment
+
+    public init(session: AWSSession) {
+        attachment = PolicyAttachment(target: .user, session: session)
+    }
+}
+
 /// `aws.iam.attach-group-policy`: attaches a managed policy to a group.
-public struct AttachGroupPolicy: StepPlugin {
+public struct AttachGroupPolicy: PolicyAttaching {
     public static let id = "aws.iam.attach-group-policy"
     public static let summary = "Attach a managed policy to an IAM group (left attached on rollback if it was before)"
     public static let inputs = PolicyAttachment.inputs(.group)
@@ -172,18 +179,5 @@ public struct AttachGroupPolicy: StepPlugin {
 
     public init(session: AWSSession) {
         attachment = PolicyAttachment(target: .group, session: session)
-    }
-
-    public func validate(_ inputs: Inputs) -> [InputProblem] { attachment.validate(inputs) }
-    public func plan(_ inputs: Inputs, context: StepContext) async throws -> Plan { try await attachment.plan(inputs, context: context) }
-    public func observe(_ inputs: Inputs, context: StepContext) async throws -> Intent { try await attachment.observe(inputs, context: context) }
-    public func apply(_ inputs: Inputs, intent: Intent, context: StepContext) async throws -> Outputs {
-        try await attachment.apply(inputs, intent: intent, context: context)
-    }
-    public func reconcile(_ inputs: Inputs, intent: Intent, context: StepContext) async throws -> Settlement {
-        try await attachment.reconcile(inputs, intent: intent, context: context)
-    }
-    public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {
-        try await attachment.rollback(inputs, intent: intent, context: context)
     }
 }
