@@ -279,11 +279,17 @@ public final class Engine: Sendable {
     }
 
     private func context(_ session: RunSession, instance: String, attempt: Int) -> StepContext {
-        let store = self.store, owner = self.owner, runID = session.runID
+        let store = self.store, owner = self.owner, runID = session.runID, observer = self.observer
         let redactor = session.redactor
+        // A plugin's notes go to the journal and to the operator's screen (a long wait for
+        // IAM to catch up should not look like a hang).
         return StepContext(runID: runID, instance: instance, attempt: attempt, environment: configuration.environment,
                            workingDirectory: configuration.workingDirectory,
-                           note: { message in try? store.note(redactor.redact(message), instance: instance, runID: runID, owner: owner) })
+                           note: { message in
+                               let text = redactor.redact(message)
+                               try? store.note(text, instance: instance, runID: runID, owner: owner)
+                               observer.handle(.notice("\(instance): \(text)"))
+                           })
     }
 
     /// Applies one instance under the checkpoint protocol, with the step's retries.
