@@ -23,9 +23,6 @@ public final class StopSignal: Sendable {
     public var received: Int32? { state.withLock { $0.signal } }
     public var isRequested: Bool { received != nil }
 
-    /// Exit status for a run stopped by `signal`: 128 + the signal number (130, 143).
-    public var exitCode: Int32? { received.map { 128 + $0 } }
-
     /// Installs handlers for SIGINT and SIGTERM. `onFirst` is told to print a notice;
     /// `onAbandon` cancels the work in flight.
     public func install(onFirst: @escaping @Sendable (Int32) -> Void, onAbandon: @escaping @Sendable () -> Void) {

@@ -46,8 +46,6 @@ public struct Template: Sendable, Hashable {
         if parts.count == 1, case .reference(let r) = parts[0] { return r }
         return nil
     }
-
-    public var hasReferences: Bool { !references.isEmpty }
 }
 
 public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {

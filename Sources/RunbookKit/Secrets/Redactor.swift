@@ -19,8 +19,6 @@ public struct Redactor: Sendable {
         for value in values { add(value) }
     }
 
-    public var isEmpty: Bool { replacements.isEmpty }
-
     /// Remembers every secret inside `value`.
     public mutating func add(_ value: Value) {
         guard value.containsSecret else { return }

@@ -34,15 +34,6 @@ public final class SecretVault: Sendable {
         try cipher(keyID: keyID).open(sealed, binding: Self.binding(runID: runID, instance: instance, field: field))
     }
 
-    public func fingerprint(of plaintext: String) throws(SecretError) -> String {
-        try cipher(create: true).fingerprint(of: plaintext)
-    }
-
-    /// The id of the current key (creating the key if needed).
-    public func currentKeyID() throws(SecretError) -> String {
-        try cipher(create: true).keyID
-    }
-
     func cipher(create: Bool) throws(SecretError) -> SecretCipher {
         if let cached = current.withLock({ $0 }) { return cached }
         let loaded = try SecretCipher(masterKey: keyFile.load(create: create))

@@ -10,12 +10,6 @@ public enum RunState: String, Sendable, CaseIterable, Codable {
     case rollingBack = "rolling-back"
     case rolledBack = "rolled-back"
     case rollbackFailed = "rollback-failed"
-
-    /// No more work will happen without an operator asking for it.
-    public var isSettled: Bool { self != .running && self != .rollingBack }
-
-    /// States from which `resume` continues forward.
-    public var isResumable: Bool { self == .running || self == .failed || self == .interrupted }
 }
 
 /// Where one step instance stands.
