@@ -226,10 +226,10 @@ import TestSupport
     }
 
     @Test func numericTimeoutsAreSeconds() throws {
-        #expect(try ShellInputs.timeout(2) == .seconds(2))
-        #expect(try ShellInputs.timeout(.double(0.25)) == .milliseconds(250))
-        #expect(try ShellInputs.timeout("5m") == .seconds(300))
-        #expect(try ShellInputs.timeout(nil) == nil)
+        #expect(try ShellInputs.timeout(["timeout": 2]) == .seconds(2))
+        #expect(try ShellInputs.timeout(["timeout": .double(0.25)]) == .milliseconds(250))
+        #expect(try ShellInputs.timeout(["timeout": "5m"]) == .seconds(300))
+        #expect(try ShellInputs.timeout(["run": "true"]) == nil)
     }
 }
 

@@ -111,6 +111,17 @@ struct ValueSupportTests {
         #expect(Duration(runbookText: text) == nil)
     }
 
+    @Test func durationInputsTakeTextOrSeconds() throws {
+        let inputs: Inputs = ["a": "30s", "b": 2, "c": .double(0.25), "d": "soon", "e": -1, "f": [1]]
+        #expect(try inputs.duration("a") == .seconds(30))
+        #expect(try inputs.duration("b") == .seconds(2))
+        #expect(try inputs.duration("c") == .milliseconds(250))
+        #expect(try inputs.duration("missing") == nil)
+        #expect(throws: FieldError.notADuration("d", "soon")) { try inputs.duration("d") }
+        #expect(throws: FieldError.notADuration("e", "-1")) { try inputs.duration("e") }
+        #expect(throws: FieldError.wrongType("f", expected: .string, found: .list)) { try inputs.duration("f") }
+    }
+
     @Test func durationsReadShortly() {
         #expect(Duration.milliseconds(350).shortText == "350ms")
         #expect(Duration.milliseconds(1260).shortText == "1.3s")

@@ -79,14 +79,8 @@ public struct VerifyCredentials: StepPlugin {
     public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {}
 
     private func timeout(_ inputs: Inputs) throws -> Duration {
-        switch inputs["timeout"] {
-        case .int(let seconds)?: return .seconds(seconds)
-        case let value?:
-            guard let text = value.stringValue, let duration = Duration(runbookText: text), duration > .zero else {
-                throw PluginError("timeout '\(value.displayText)' is not a duration such as 60s")
-            }
-            return duration
-        case nil: return .seconds(60)
-        }
+        let timeout = try inputs.duration("timeout") ?? .seconds(60)
+        guard timeout > .zero else { throw PluginError("timeout must be more than zero") }
+        return timeout
     }
 }

@@ -32,14 +32,7 @@ public struct CoreWait: StepPlugin {
     public func rollback(_ inputs: Inputs, intent: Intent, outputs: Outputs, context: StepContext) async throws {}
 
     private func duration(_ inputs: Inputs) throws -> Duration {
-        switch inputs["duration"] {
-        case .int(let seconds)?: return .seconds(seconds)
-        case .double(let seconds)?: return .milliseconds(Int64(seconds * 1000))
-        case let value?:
-            if let text = value.stringValue, let d = Duration(runbookText: text) { return d }
-            throw PluginError("duration '\(value.displayText)' is not a duration such as 30s")
-        case nil:
-            throw FieldError.missing("duration")
-        }
+        guard let duration = try inputs.duration("duration") else { throw FieldError.missing("duration") }
+        return duration
     }
 }

@@ -16,30 +16,15 @@ struct ShellInputs: Sendable {
         check = try inputs.optionalString("check")
         undo = try inputs.optionalString("undo")
         env = try inputs.stringMap("env")
-        timeout = try Self.timeout(inputs["timeout"])
+        timeout = try Self.timeout(inputs)
         isSensitive = ["run", "check", "undo", "env"].contains { inputs[$0]?.containsSecret ?? false }
     }
 
-    /// `30s`, `5m`, `500ms`, or a number of seconds. Nil when absent.
-    static func timeout(_ value: Value?) throws -> Duration? {
-        switch value {
-        case nil, .null?:
-            return nil
-        case .int(let seconds)?:
-            guard seconds > 0 else { throw PluginError("timeout must be more than zero") }
-            return .seconds(seconds)
-        case .double(let seconds)?:
-            guard seconds > 0, seconds.isFinite else { throw PluginError("timeout must be more than zero") }
-            return .milliseconds(Int64((seconds * 1000).rounded(.up)))
-        case .string(let text)?:
-            guard let duration = Duration(runbookText: text) else {
-                throw PluginError("timeout '\(text)' is not a duration (30s, 5m, 500ms, or a number of seconds)")
-            }
-            guard duration > .zero else { throw PluginError("timeout must be more than zero") }
-            return duration
-        case let other?:
-            throw FieldError.wrongType("timeout", expected: .string, found: other.kind)
-        }
+    /// `30s`, `5m`, `500ms`, or a number of seconds, more than zero. Nil when absent.
+    static func timeout(_ inputs: Inputs) throws -> Duration? {
+        guard let duration = try inputs.duration("timeout") else { return nil }
+        guard duration > .zero else { throw PluginError("timeout must be more than zero") }
+        return duration
     }
 
     /// Every problem with `inputs`, one per input, for `StepPlugin.validate`. Names values
@@ -70,7 +55,7 @@ struct ShellInputs: Sendable {
             problems.append(InputProblem(input: "env", "\(error)"))
         }
         do {
-            _ = try timeout(inputs["timeout"])
+            _ = try timeout(inputs)
         } catch {
             problems.append(InputProblem(input: "timeout", "\(error)"))
         }

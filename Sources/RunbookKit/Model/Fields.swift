@@ -77,6 +77,23 @@ public struct Fields: Sendable, Hashable {
         return m
     }
 
+    /// A duration: `30s`, `500ms`, `5m`, or a number of seconds; nil when absent. Negative
+    /// durations are refused; whether zero is allowed is the plugin's call.
+    public func duration(_ name: String) throws -> Duration? {
+        guard let value = values[name], !value.isNull else { return nil }
+        switch value {
+        case .int(let seconds) where seconds >= 0:
+            return .seconds(seconds)
+        case .double(let seconds) where seconds >= 0 && seconds.isFinite:
+            return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+        case .list, .map:
+            throw FieldError.wrongType(name, expected: .string, found: value.kind)
+        default:
+            if let text = value.stringValue, let duration = Duration(runbookText: text) { return duration }
+            throw FieldError.notADuration(name, value.displayText)
+        }
+    }
+
     /// A map whose values are scalars, as strings (tags, environment variables).
     public func stringMap(_ name: String) throws -> [String: String] {
         var result: [String: String] = [:]
@@ -110,11 +127,13 @@ public typealias Outputs = Fields
 public enum FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     case missing(String)
     case wrongType(String, expected: ValueKind, found: ValueKind)
+    case notADuration(String, String)
 
     public var description: String {
         switch self {
         case .missing(let name): return "missing value for '\(name)'"
         case .wrongType(let name, let expected, let found): return "'\(name)' must be \(expected.rawValue), not \(found.rawValue)"
+        case .notADuration(let name, let text): return "\(name) '\(text)' is not a duration (30s, 5m, 500ms, or a number of seconds)"
         }
     }
 }
