@@ -197,7 +197,7 @@ public struct ConfigureProfile: StepPlugin {
         let settings = try ProfileSettings(inputs)
         let recorded = try Recorded(intent)
         let created = try ProfileDirectories.create(recorded.missingDirectories)
-        let lock = try ProfileLock(files: [recorded.credentials.path, recorded.config.path])
+        let lock = try ProfileLock.acquire(files: [recorded.credentials.path, recorded.config.path])
         defer { lock.release() }
         var credentials: ProfileFile.Written?
         do {
@@ -225,7 +225,7 @@ public struct ConfigureProfile: StepPlugin {
         let existing = [recorded.credentials.path, recorded.config.path].filter {
             FileManager.default.fileExists(atPath: ($0 as NSString).deletingLastPathComponent)
         }
-        let lock = try ProfileLock(files: existing)
+        let lock = try ProfileLock.acquire(files: existing)
         defer { lock.release() }
         let credentials = try recorded.credentials.holdsEdit(settings)
         let config = try recorded.config.holdsEdit(settings)
@@ -254,7 +254,7 @@ public struct ConfigureProfile: StepPlugin {
         let existing = [recorded.credentials.path, recorded.config.path].filter {
             FileManager.default.fileExists(atPath: ($0 as NSString).deletingLastPathComponent)
         }
-        let lock = try ProfileLock(files: existing)
+        let lock = try ProfileLock.acquire(files: existing)
         defer { lock.release() }
         // Reverse order of apply. Both files are tried, so one refusal does not block the other.
         var refusals: [String] = []

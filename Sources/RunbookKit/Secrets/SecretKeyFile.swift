@@ -65,7 +65,7 @@ public struct SecretKeyFile: Sendable {
         guard rename(replacementPath, path) == 0 else {
             throw .cannotCreateKey(path: path, reason: String(cString: strerror(errno)))
         }
-        FileSync.directory(containing: path)
+        AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     func removeReplacement() {
@@ -121,18 +121,7 @@ public struct SecretKeyFile: Sendable {
         } else if rename(temp, path) != 0 {
             throw .cannotCreateKey(path: path, reason: String(cString: strerror(errno)))
         }
-        FileSync.directory(containing: path)
+        AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
         return key
-    }
-}
-
-/// fsync helpers: a rename or link is durable only once its directory is synced.
-enum FileSync {
-    static func directory(containing path: String) {
-        let dir = (path as NSString).deletingLastPathComponent
-        let fd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
     }
 }

@@ -40,8 +40,8 @@ public final class SQLiteRunStore: RunStore {
         }
         do {
             // Two processes opening a new database at once must not both migrate it.
-            let lock = try StateDirectory.lock((path as NSString).deletingLastPathComponent)
-            defer { close(lock) }
+            let lock = try DirectoryLock([(path as NSString).deletingLastPathComponent])
+            defer { lock.release() }
             // Look before touching: opening a pool switches the file to WAL, which must
             // never happen to a database that is not ours.
             try Self.checkIdentity(path: path)
@@ -52,6 +52,8 @@ public final class SQLiteRunStore: RunStore {
             try StateSchema.migrator.migrate(pool)
         } catch let error as StoreError {
             throw error
+        } catch let error as DirectoryLock.Failure {
+            throw .unwritable(path: error.directory, reason: error.reason)
         } catch let error as DatabaseError {
             throw Self.storeError(error, path: path)
         } catch {

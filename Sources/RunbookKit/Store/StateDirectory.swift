@@ -38,18 +38,4 @@ public enum StateDirectory {
             throw .unwritable(path: path, reason: "not a directory")
         }
     }
-
-    /// An exclusive advisory lock on the directory, held while the database is opened and
-    /// migrated. The caller closes the returned descriptor.
-    static func lock(_ directory: String) throws(StoreError) -> Int32 {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unwritable(path: directory, reason: String(cString: strerror(errno))) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                close(fd)
-                throw .unwritable(path: directory, reason: String(cString: strerror(errno)))
-            }
-        }
-        return fd
-    }
 }

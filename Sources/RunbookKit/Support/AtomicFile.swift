@@ -96,6 +96,7 @@ public enum AtomicFile {
         return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
     }
 
+    /// A rename, link or unlink is durable only once its directory is synced.
     static func syncDirectory(_ directory: String) {
         let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
