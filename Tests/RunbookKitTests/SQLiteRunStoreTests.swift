@@ -399,6 +399,57 @@ struct SQLiteRunStoreTests {
                                   note: nil), instance: "a", runID: id, owner: owner)
     }
 
+    // MARK: Key rotation (docs/security.md, "Rotation")
+
+    func revealedOutput(_ store: SQLiteRunStore) throws -> String? {
+        try store.load("run-1", revealSecrets: true)?.instances.first?.outputs?["secret_access_key"]?.stringValue
+    }
+
+    @Test func rotationReSealsEverySecretUnderANewKey() throws {
+        let store = try open()
+        try storeSecrets(store)
+        let keyPath = (home as NSString).appendingPathComponent("secret.key")
+        let before = try Data(contentsOf: URL(fileURLWithPath: keyPath))
+        #expect(try store.rotateSecretKey() == Self.allSecrets.count)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyPath)) != before)
+        #expect(try fileMode(keyPath) == 0o600)
+        #expect(try revealedOutput(try open()) == Self.secrets.output)
+    }
+
+    /// A crash after the re-sealing commit and before the rename leaves the database sealed
+    /// under `secret.key.new` while `secret.key` is the old key: the next use finishes it.
+    @Test func aRotationCutShortAfterItsCommitIsFinishedOnNextUse() throws {
+        try storeSecrets(try open())
+        let keyPath = (home as NSString).appendingPathComponent("secret.key")
+        let oldKey = try Data(contentsOf: URL(fileURLWithPath: keyPath))
+        #expect(try open().rotateSecretKey() > 0)
+        let newKey = try Data(contentsOf: URL(fileURLWithPath: keyPath))
+        // Recreate what the crash leaves: the new key only in secret.key.new, the old one in place.
+        #expect(rename(keyPath, keyPath + ".new") == 0)
+        try oldKey.write(to: URL(fileURLWithPath: keyPath))
+        try setFileMode(keyPath, 0o600)
+
+        #expect(try revealedOutput(try open()) == Self.secrets.output)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyPath)) == newKey, "the new key was promoted")
+        #expect(!FileManager.default.fileExists(atPath: keyPath + ".new"))
+    }
+
+    /// A crash before the commit leaves an unused `secret.key.new`: the old key still opens
+    /// everything, and the next rotation discards the leftover.
+    @Test func aRotationCutShortBeforeItsCommitChangesNothing() throws {
+        try storeSecrets(try open())
+        let keyPath = (home as NSString).appendingPathComponent("secret.key")
+        let leftover = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
+        try leftover.write(to: URL(fileURLWithPath: keyPath + ".new"))
+        try setFileMode(keyPath + ".new", 0o600)
+
+        let store = try open()
+        #expect(try revealedOutput(store) == Self.secrets.output)
+        #expect(try store.rotateSecretKey() > 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyPath)) != leftover, "a fresh key, not the leftover")
+        #expect(try revealedOutput(try open()) == Self.secrets.output)
+    }
+
     @Test func secretValuesAreInNoByteOfTheDatabaseFiles() throws {
         var store: SQLiteRunStore? = try open()
         try storeSecrets(try #require(store))
