@@ -399,6 +399,32 @@ struct SQLiteRunStoreTests {
                                   note: nil), instance: "a", runID: id, owner: owner)
     }
 
+    // MARK: Purge (docs/security.md, "Purged once delivered")
+
+    @Test func successPurgesDeliveredSecretsAndKeepsIntentsUntilRollback() throws {
+        let store = try open()
+        try storeSecrets(store)
+        let owner = try #require(try store.run("run-1")?.lease?.owner)
+        func instance() throws -> InstanceRecord { try #require(try store.load("run-1", revealSecrets: true)?.instances.first) }
+        let fingerprint = try instance().outputs?["secret_access_key"]
+
+        try store.setState(.succeeded, error: nil, purge: .delivered, runID: "run-1", owner: owner)
+        guard case .secret(let output)? = try instance().outputs?["secret_access_key"] else {
+            Issue.record("the output stays a secret")
+            return
+        }
+        #expect(!output.isAvailable, "a delivered secret is purged with the success")
+        #expect(Value.secret(output).displayText == fingerprint?.displayText, "its fingerprint stays")
+        #expect(try instance().inputs?["password"]?.stringValue == nil)
+        #expect(try store.load("run-1", revealSecrets: true)?.run.params["token"]?.stringValue == nil)
+        let intent = try instance().intent?["previous"]?.mapValue?["credentials"]
+        #expect(intent?.stringValue == Self.secrets.intent, "what a rollback needs is kept")
+        #expect(try store.journal("run-1").suffix(2).map(\.kind) == [.state, .purged], "one transaction, success then purge")
+
+        try store.setState(.rolledBack, error: nil, purge: .all, runID: "run-1", owner: owner)
+        #expect(try instance().intent?["previous"]?.mapValue?["credentials"]?.stringValue == nil, "rolled back: nothing kept")
+    }
+
     // MARK: Key rotation (docs/security.md, "Rotation")
 
     func revealedOutput(_ store: SQLiteRunStore) throws -> String? {
